@@ -1,0 +1,23 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+// Typed documents for the tests, from the committed schema.graphql (which `npm run schema:check`
+// keeps in step with the Pothos schema).
+const config: CodegenConfig = {
+  schema: 'schema.graphql',
+  documents: ['test/operations/**/*.graphql'],
+  generates: {
+    'test/generated/': {
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: {
+        emitLegacyCommonJSImports: false,
+        useTypeImports: true,
+        enumsAsTypes: true,
+        scalars: { DateTime: 'string' },
+      },
+    },
+  },
+  silent: true,
+};
+
+export default config;

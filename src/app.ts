@@ -1,0 +1,130 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { bearerToken, resolveViewer, type AppDeps, type Context } from './context.js';
+import { schema } from './graphql/schema.js';
+import { createLoaders } from './loaders.js';
+
+interface ServerContext {
+  connectionParams?: Record<string, unknown>;
+}
+
+/** The GraphQL server for HTTP, SSE and WebSocket on one path. Nothing runs until start(). */
+export function buildApp(deps: AppDeps) {
+  const { config, db, log } = deps;
+
+  const yoga = createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: config.GRAPHQL_PATH,
+    landingPage: false,
+    logging: log,
+    maskedErrors: {
+      isDev: false,
+      maskError: (error, message) => {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (error instanceof GraphQLError && !original) return error;
+        if (original instanceof GraphQLError) return original;
+        log.error({ err: original }, 'unexpected error in an operation');
+        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      },
+    },
+    graphiql: { title: 'Verdict', subscriptionsProtocol: 'WS' },
+    renderGraphiQL,
+    context: async ({ request, connectionParams }: YogaInitialContext & ServerContext) => {
+      const token = connectionParams
+        ? bearerToken(String(connectionParams.authorization ?? '')) ?? stringOrNull(connectionParams.token)
+        : bearerToken(request.headers.get('authorization'));
+      return { ...deps, viewer: await resolveViewer(db, deps.sessions, token), loaders: createLoaders(db) };
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 12 },
+        maxAliases: { n: 15 },
+        maxTokens: { n: 2000 },
+        costLimit: { maxCost: 10_000 },
+        maxDirectives: { n: 20 },
+        blockFieldSuggestion: { enabled: true },
+      }),
+      healthEndpoints(deps),
+    ],
+  });
+
+  const server = http.createServer(yoga);
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  useServer<Record<string, unknown>>(
+    {
+      execute: (args) => (args.rootValue as Envelope).execute(args),
+      subscribe: (args) => (args.rootValue as Envelope).subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const envelope = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          connectionParams: ctx.connectionParams ?? {},
+        });
+        const document = envelope.parse(params.query);
+        const errors = envelope.validate(envelope.schema, document);
+        if (errors.length > 0) return errors;
+        const args: ExecutionArgs = {
+          schema: envelope.schema,
+          document,
+          operationName: params.operationName ?? null,
+          variableValues: params.variables ?? null,
+          contextValue: await envelope.contextFactory(),
+          rootValue: { execute: envelope.execute, subscribe: envelope.subscribe },
+        };
+        return args;
+      },
+    },
+    wsServer,
+  );
+
+  return {
+    yoga,
+    server,
+    /** Listens on the given port (0 = any free one); resolves with the bound port. */
+    async start(port: number, host = '0.0.0.0'): Promise<number> {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      return (server.address() as AddressInfo).port;
+    },
+    async stop(): Promise<void> {
+      for (const client of wsServer.clients) client.terminate();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      if (!server.listening) return;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export type App = ReturnType<typeof buildApp>;
+
+type Envelope = ReturnType<ReturnType<typeof createYoga>['getEnveloped']>;
+
+/** /healthz: the process answers. /readyz: the database answers too. */
+function healthEndpoints({ db }: AppDeps): Plugin {
+  return {
+    async onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname === '/healthz') {
+        endResponse(fetchAPI.Response.json({ status: 'ok' }));
+      } else if (url.pathname === '/readyz') {
+        const ready = await db.$queryRaw`SELECT 1`.then(
+          () => true,
+          () => false,
+        );
+        endResponse(fetchAPI.Response.json({ status: ready ? 'ready' : 'database unreachable' }, { status: ready ? 200 : 503 }));
+      }
+    },
+  };
+}
+
+const stringOrNull = (value: unknown) => (typeof value === 'string' && value ? value : null);

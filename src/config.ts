@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const postgresUrl = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .optional(),
+);
+const cronOrOff = z.preprocess(emptyAsUndefined, z.string().optional());
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: postgresUrl,
+  REDIS_URL: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  ),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GRAPHQL_PATH: z.string().startsWith('/').default('/graphql'),
+  SESSION_SECRET: optionalString,
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 7),
+  ADMIN_HANDLES: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  BETA_SIGNUPS_UNTIL: z.preprocess(emptyAsUndefined, z.coerce.date().optional()),
+  CASE_REWARD_POOL: z.coerce.number().int().positive().default(1000),
+  CASE_DURATION_HOURS: z.coerce.number().positive().default(24),
+  CASE_SUBMISSIONS_PER_DAY: z.coerce.number().int().positive().default(1),
+  JOB_CASE_GENERATION: cronOrOff,
+  JOB_CASE_CLOSURE: cronOrOff,
+  JOB_TX_MONITOR: cronOrOff,
+  JOB_VERDICT_CHECK: cronOrOff,
+  JOB_LEADERBOARD: cronOrOff,
+  JOB_BADGES: cronOrOff,
+});
+
+export type Config = Omit<z.infer<typeof envSchema>, 'DATA_DIR'> & { DATA_DIR: string };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment once; a bad value names its variable and stops start-up. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
+}

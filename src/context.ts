@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Db } from './db.js';
+import type { PubSub } from './events.js';
+import type { Loaders } from './loaders.js';
+import { verifySessionToken, type SessionKeys } from './domain/sessions.js';
+
+export interface Viewer {
+  id: string;
+  handle: string;
+  role: 'USER' | 'ADMIN';
+}
+
+/** What every resolver sees, whether the operation came over HTTP, SSE or WebSocket. */
+export interface Context {
+  db: Db;
+  pubsub: PubSub;
+  config: Config;
+  log: Logger;
+  sessions: SessionKeys;
+  viewer: Viewer | null;
+  loaders: Loaders;
+}
+
+/** What buildApp is given once and shares with every request. */
+export type AppDeps = Omit<Context, 'viewer' | 'loaders'>;
+
+/** The signed-in user behind a bearer token, re-read so a changed role applies at once. */
+export async function resolveViewer(db: Db, sessions: SessionKeys, token: string | null): Promise<Viewer | null> {
+  if (!token) return null;
+  const userId = await verifySessionToken(sessions, token);
+  if (!userId) return null;
+  return db.user.findUnique({ where: { id: userId }, select: { id: true, handle: true, role: true } });
+}
+
+/** `Authorization: Bearer <token>` over HTTP; `{ authorization }` or `{ token }` in connection params. */
+export function bearerToken(header: string | null | undefined): string | null {
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1] ?? null;
+}

@@ -1,0 +1,1 @@
+export const toHex = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString('hex')}`;

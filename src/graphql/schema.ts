@@ -1,0 +1,8 @@
+import { builder } from './builder.js';
+import './types/account.js';
+import './types/badge.js';
+import './types/case.js';
+import './types/participation.js';
+import './types/user.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

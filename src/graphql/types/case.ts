@@ -1,0 +1,95 @@
+import { PUBLIC_CASE_STATUSES, type RevealedRuling } from '../../domain/cases.js';
+import { CaseSource, CaseStatus, CommitmentStatus, Side } from '../../generated/prisma/enums.js';
+import { builder } from '../builder.js';
+import { toHex } from '../hex.js';
+import { rowId, uuidOrNoRow } from '../ids.js';
+import { assertPageSize } from '../paging.js';
+
+builder.enumType(Side, { name: 'Side' });
+builder.enumType(CaseSource, {
+  name: 'CaseSource',
+  description: 'Who wrote the dilemma: the AI judge, the offline dilemma bank (no model involved), or a user.',
+});
+builder.enumType(CaseStatus, { name: 'CaseStatus' });
+builder.enumType(CommitmentStatus, { name: 'CommitmentStatus' });
+
+const Ruling = builder.objectRef<RevealedRuling>('Ruling').implement({
+  description: 'The AI ruling, published when the case closes.',
+  fields: (t) => ({
+    side: t.expose('side', { type: Side }),
+    reasoning: t.exposeString('reasoning'),
+    salt: t.string({ description: '32-byte salt, 0x-hex.', resolve: (r) => toHex(r.salt) }),
+    judge: t.exposeString('judge'),
+  }),
+});
+
+export const CaseNode = builder.prismaNode('Case', {
+  id: { field: 'id' },
+  findUnique: (id) => ({ id: uuidOrNoRow(id) }),
+  nullable: true,
+  fields: (t) => ({
+    title: t.exposeString('title'),
+    dilemma: t.exposeString('dilemma'),
+    sideA: t.exposeString('sideALabel', { description: 'Label of side A.' }),
+    sideB: t.exposeString('sideBLabel', { description: 'Label of side B.' }),
+    source: t.expose('source', { type: CaseSource }),
+    status: t.expose('status', { type: CaseStatus }),
+    opensAt: t.expose('opensAt', { type: 'DateTime' }),
+    closesAt: t.expose('closesAt', { type: 'DateTime' }),
+    closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true }),
+    rewardPool: t.exposeInt('rewardPool'),
+    commitment: t.exposeString('commitment', {
+      nullable: true,
+      description: 'SHA-256 of the sealed ruling (see README, "Verifying a ruling"); null until the judge has ruled.',
+    }),
+    commitmentStatus: t.expose('commitmentStatus', { type: CommitmentStatus }),
+    creator: t.relation('creator', { nullable: true }),
+    voteCount: t.relationCount('votes'),
+    argumentCount: t.relationCount('arguments'),
+    ruling: t.field({
+      type: Ruling,
+      nullable: true,
+      description: 'Null until the case is CLOSED.',
+      select: { status: true },
+      resolve: (c, _args, ctx) => (c.status === 'CLOSED' ? ctx.loaders.revealedRuling.load(c.id) : null),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  cases: t.prismaConnection({
+    type: 'Case',
+    cursor: 'id',
+    defaultSize: 20,
+    maxSize: 100,
+    description: 'Open and closed cases, newest first.',
+    args: { status: t.arg({ type: CaseStatus, required: false }) },
+    resolve: (query, _root, args, ctx) => {
+      assertPageSize(args);
+      return ctx.db.case.findMany({
+        ...query,
+        where: { status: args.status ?? { in: [...PUBLIC_CASE_STATUSES] } },
+        orderBy: [{ opensAt: 'desc' }, { id: 'desc' }],
+      });
+    },
+  }),
+  case: t.prismaField({
+    type: 'Case',
+    nullable: true,
+    args: { id: t.arg.id({ required: true, description: 'The global id of the case, or its uuid.' }) },
+    resolve: (query, _root, args, ctx) => {
+      const id = rowId('Case', args.id);
+      return id ? ctx.db.case.findUnique({ ...query, where: { id } }) : null;
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  caseOpened: t.prismaField({
+    type: 'Case',
+    description: 'A case opened for voting.',
+    subscribe: (_root, _args, ctx) => ctx.pubsub.subscribe('caseOpened'),
+    resolve: (query, event: { caseId: string }, _args, ctx) =>
+      ctx.db.case.findUniqueOrThrow({ ...query, where: { id: event.caseId } }),
+  }),
+}));

@@ -1,0 +1,108 @@
+import { castVote, submitArgument, upvoteArgument } from '../../domain/participation.js';
+import { Side } from '../../generated/prisma/enums.js';
+import { notFound } from '../../errors.js';
+import { builder } from '../builder.js';
+import { rowId, uuidOrNoRow } from '../ids.js';
+
+const VoteRef = builder.prismaObject('Vote', {
+  description: "A user's vote. Only your own votes are visible, so an open case's crowd is not herded.",
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    side: t.expose('side', { type: Side }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    case: t.relation('case'),
+  }),
+});
+
+builder.prismaNode('Argument', {
+  id: { field: 'id' },
+  findUnique: (id) => ({ id: uuidOrNoRow(id) }),
+  nullable: true,
+  fields: (t) => ({
+    side: t.expose('side', { type: Side }),
+    body: t.exposeString('body'),
+    upvoteCount: t.exposeInt('upvoteCount'),
+    topRank: t.exposeInt('topRank', { nullable: true, description: '1, 2 or 3 once the case closed and the argument placed.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    author: t.relation('user'),
+    case: t.relation('case'),
+  }),
+});
+
+builder.prismaObjectFields('Case', (t) => ({
+  arguments: t.relatedConnection('arguments', {
+    cursor: 'id',
+    defaultSize: 20,
+    maxSize: 100,
+    description: 'Most upvoted first; ties by earlier submission.',
+    query: () => ({ orderBy: [{ upvoteCount: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }] }),
+  }),
+  myVote: t.field({
+    type: VoteRef,
+    nullable: true,
+    description: "The signed-in user's vote on this case.",
+    select: (_args, ctx, nestedSelection) => ({
+      votes: nestedSelection({ where: { userId: ctx.viewer?.id ?? uuidOrNoRow('') }, take: 1 }),
+    }),
+    resolve: (c) => c.votes[0] ?? null,
+  }),
+  votesA: t.int({
+    nullable: true,
+    description: 'Votes for side A; null until the case closed, so an open case does not herd the crowd.',
+    select: { settlement: { select: { votesA: true } } },
+    resolve: (c) => c.settlement?.votesA ?? null,
+  }),
+  votesB: t.int({
+    nullable: true,
+    description: 'Votes for side B; null until the case closed.',
+    select: { settlement: { select: { votesB: true } } },
+    resolve: (c) => c.settlement?.votesB ?? null,
+  }),
+  crowdSide: t.field({
+    type: Side,
+    nullable: true,
+    description: "The crowd's majority once the case closed (null on a tie). Never used for payouts.",
+    select: { settlement: { select: { votesA: true, votesB: true } } },
+    resolve: ({ settlement: s }) => (!s || s.votesA === s.votesB ? null : s.votesA > s.votesB ? 'A' : 'B'),
+  }),
+}));
+
+
+builder.mutationFields((t) => ({
+  castVote: t.prismaField({
+    type: 'Vote',
+    authScopes: { signedIn: true },
+    description: 'One vote per case, while it is open; it cannot be changed.',
+    args: { caseId: t.arg.id({ required: true }), side: t.arg({ type: Side, required: true }) },
+    resolve: (_query, _root, args, ctx) => castVote(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side),
+  }),
+  submitArgument: t.prismaField({
+    type: 'Argument',
+    authScopes: { signedIn: true },
+    description: 'One argument per case (20–2,000 characters), while it is open.',
+    args: {
+      caseId: t.arg.id({ required: true }),
+      side: t.arg({ type: Side, required: true }),
+      body: t.arg.string({ required: true }),
+    },
+    resolve: (_query, _root, args, ctx) =>
+      submitArgument(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side, args.body),
+  }),
+  upvoteArgument: t.prismaField({
+    type: 'Argument',
+    authScopes: { signedIn: true },
+    description: "One upvote per argument, not on your own, while its case is open.",
+    args: { argumentId: t.arg.id({ required: true }) },
+    resolve: (_query, _root, args, ctx) => {
+      const id = rowId('Argument', args.argumentId);
+      if (!id) throw notFound('Argument');
+      return upvoteArgument(ctx.db, ctx.viewer!.id, id);
+    },
+  }),
+}));
+
+function caseId(id: string): string {
+  const row = rowId('Case', id);
+  if (!row) throw notFound('Case');
+  return row;
+}

@@ -1,0 +1,46 @@
+import pino from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db.js';
+import { DataDirLockedError } from './db/embedded.js';
+import { loadSessionKeys } from './domain/sessions.js';
+import { createEvents } from './events.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main() {
+  const config = loadConfig();
+  const log = pino({ level: config.LOG_LEVEL });
+  const database = await openDatabase(config, log);
+  const sessions = loadSessionKeys(config);
+  const app = buildApp({ config, db: database.db, log, pubsub: createEvents(), sessions });
+  const port = await app.start(config.PORT, config.HOST);
+  log.info({ port, database: database.embedded ? 'embedded' : 'server' }, 'Verdict is listening');
+  console.log(`GraphiQL: http://localhost:${port}${config.GRAPHQL_PATH}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    await app.stop();
+    await database.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+    console.error(error.message);
+  } else {
+    console.error('Verdict failed to start:', error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { postgresServerUrl } from './support/env.js';
+
+// The real entry point (`npm start` runs exactly this), as its own process.
+const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-server-'));
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<{ code: number | null; output: string }>;
+}
+
+function launch(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<{ code: number | null; output: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, output })),
+  );
+  const started = new Promise<Server>((resolve, reject) => {
+    const onData = () => {
+      const match = output.match(/GraphiQL: (http:\/\/\S+)/);
+      if (match) resolve({ child, url: match[1]!.replace('localhost', '127.0.0.1'), exited });
+    };
+    child.stdout!.on('data', onData);
+    void exited.then(({ code }) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+  started.catch(() => undefined); // awaited only by callers that expect a start
+  return { started, exited };
+}
+
+const query = async (url: string, q: string, variables?: unknown) =>
+  (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q, variables }) })).json();
+
+const SIGN_UP = 'mutation($input: CredentialsInput!) { signUp(input: $input) { user { handle } } }';
+const SIGN_IN = 'mutation($input: CredentialsInput!) { signIn(input: $input) { user { handle } } }';
+const credentials = { input: { handle: 'persistent', password: 'a long enough password' } };
+
+describe('npm start on the embedded database', () => {
+  it('starts with no configuration, refuses a second server, stops on Ctrl-C and keeps its data', async () => {
+    const first = await launch({ DATA_DIR: dataDir }).started;
+    expect((await query(first.url, SIGN_UP, credentials)).data.signUp.user.handle).toBe('persistent');
+    expect(fs.existsSync(path.join(dataDir, 'pgdata'))).toBe(true);
+
+    const second = await launch({ DATA_DIR: dataDir }).exited;
+    expect(second.code).toBe(1);
+    expect(second.output).toMatch(/in use by process/);
+    expect(second.output).toContain(dataDir);
+
+    const t0 = Date.now();
+    first.child.kill('SIGINT');
+    expect((await first.exited).code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+
+    const again = await launch({ DATA_DIR: dataDir }).started;
+    expect((await query(again.url, SIGN_IN, credentials)).data.signIn.user.handle).toBe('persistent');
+    again.child.kill('SIGTERM');
+    expect((await again.exited).code).toBe(0);
+  });
+
+  it('stops at start-up on a bad setting, naming the variable', async () => {
+    const { code, output } = await launch({ DATA_DIR: dataDir, PORT: 'eighty' }).exited;
+    expect(code).toBe(1);
+    expect(output).toMatch(/PORT/);
+    const badUrl = await launch({ DATA_DIR: dataDir, DATABASE_URL: 'mysql://nope' }).exited;
+    expect(badUrl.code).toBe(1);
+    expect(badUrl.output).toMatch(/DATABASE_URL/);
+  });
+});
+
+const serverUrl = postgresServerUrl;
+describe.skipIf(!serverUrl)('npm start with DATABASE_URL (skipped: set TEST_DATABASE_URL to a PostgreSQL server)', () => {
+  it('runs the same schema and migrations on a PostgreSQL server', async () => {
+    const name = `verdict_srv_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    try {
+      const url = new URL(serverUrl!);
+      url.pathname = `/${name}`;
+      const server = await launch({ DATA_DIR: dataDir, DATABASE_URL: url.toString() }).started;
+      expect((await query(server.url, SIGN_UP, credentials)).data.signUp.user.handle).toBe('persistent');
+      expect((await fetch(server.url.replace('/graphql', '/readyz'))).status).toBe(200);
+      server.child.kill('SIGINT');
+      expect((await server.exited).code).toBe(0);
+      const db = new pg.Client({ connectionString: url.toString() });
+      await db.connect();
+      const { rows } = await db.query('SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL');
+      await db.end();
+      expect(rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});

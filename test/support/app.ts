@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type ExecutionResult } from 'graphql';
+import pino from 'pino';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { loadSessionKeys } from '../../src/domain/sessions.js';
+import { createEvents } from '../../src/events.js';
+import { createTestDatabase } from './db.js';
+
+export interface GqlOptions {
+  token?: string | undefined;
+  headers?: Record<string, string>;
+}
+
+/** The whole server on a fresh database, spoken to through yoga.fetch (no port) or start(). */
+export async function createTestApp(env: Record<string, string> = {}) {
+  const database = await createTestDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-test-'));
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SESSION_SECRET: 'test-secret-that-is-long-enough', ...env });
+  const log = pino({ level: 'silent' });
+  const pubsub = createEvents();
+  const sessions = loadSessionKeys(config);
+  const app = buildApp({ config, db: database.prisma, log, pubsub, sessions });
+
+  async function gql<TResult, TVariables>(
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables?: TVariables,
+    options: GqlOptions = {},
+  ): Promise<ExecutionResult<TResult>> {
+    const response = await app.yoga.fetch(`http://verdict.test${config.GRAPHQL_PATH}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...options.headers,
+      },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    return (await response.json()) as ExecutionResult<TResult>;
+  }
+
+  return {
+    app,
+    db: database.prisma,
+    embedded: database.embedded,
+    config,
+    pubsub,
+    sessions,
+    gql,
+    async close() {
+      await app.stop();
+      await database.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+
+/** The code of the first error, for assertions. */
+export const errorCode = (result: ExecutionResult) => result.errors?.[0]?.extensions?.code;
