@@ -1,16 +1,19 @@
-import http from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, Kind, getOperationAST, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { bearerToken, resolveViewer, type AppDeps, type Context } from './context.js';
 import { schema } from './graphql/schema.js';
+import { AppError } from './errors.js';
 import { createLoaders } from './loaders.js';
+import { RateLimiter } from './rate-limit.js';
 
 interface ServerContext {
+  req?: IncomingMessage;
   connectionParams?: Record<string, unknown>;
 }
 
@@ -35,11 +38,16 @@ export function buildApp(deps: AppDeps) {
     },
     graphiql: { title: 'Verdict', subscriptionsProtocol: 'WS' },
     renderGraphiQL,
-    context: async ({ request, connectionParams }: YogaInitialContext & ServerContext) => {
+    context: async ({ request, req, connectionParams }: YogaInitialContext & ServerContext) => {
       const token = connectionParams
         ? bearerToken(String(connectionParams.authorization ?? '')) ?? stringOrNull(connectionParams.token)
         : bearerToken(request.headers.get('authorization'));
-      return { ...deps, viewer: await resolveViewer(db, deps.sessions, token), loaders: createLoaders(db) };
+      return {
+        ...deps,
+        viewer: await resolveViewer(db, deps.sessions, token),
+        loaders: createLoaders(db),
+        clientAddress: req?.socket.remoteAddress ?? 'unknown',
+      };
     },
     plugins: [
       EnvelopArmorPlugin({
@@ -51,11 +59,21 @@ export function buildApp(deps: AppDeps) {
         blockFieldSuggestion: { enabled: true },
       }),
       healthEndpoints(deps),
+      mutationRateLimits(deps),
     ],
   });
 
-  const server = http.createServer(yoga);
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const server = http.createServer((req, res) => {
+    const refusal = bodyRefusal(req, config.MAX_BODY_BYTES);
+    if (refusal) {
+      res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
+      req.resume();
+      return;
+    }
+    void yoga(req, res);
+  });
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.MAX_BODY_BYTES });
   useServer<Record<string, unknown>>(
     {
       execute: (args) => (args.rootValue as Envelope).execute(args),
@@ -128,3 +146,45 @@ function healthEndpoints({ db }: AppDeps): Plugin {
 }
 
 const stringOrNull = (value: unknown) => (typeof value === 'string' && value ? value : null);
+
+/**
+ * Bodies are bounded before anyone reads them: a declared length over the limit is refused, and
+ * so is a body of unknown length (chunked), which no GraphQL client needs.
+ */
+function bodyRefusal(req: IncomingMessage, maxBytes: number) {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `Request bodies are limited to ${maxBytes} bytes` };
+  }
+  if (declared === undefined && req.headers['transfer-encoding']) {
+    return { status: 411, code: 'LENGTH_REQUIRED', message: 'Send a Content-Length header' };
+  }
+  return null;
+}
+
+/** Per-user limits on mutations (per address for sign-up and sign-in), one hit per root field. */
+function mutationRateLimits({ config }: AppDeps): Plugin<Context> {
+  const perUser = new RateLimiter(config.RATE_LIMIT_MUTATIONS_PER_MINUTE, 60_000);
+  const perAddress = new RateLimiter(config.RATE_LIMIT_SIGN_IN_PER_MINUTE, 60_000);
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation !== 'mutation') return;
+      const ctx = args.contextValue;
+      let wait = 0;
+      for (const selection of operation.selectionSet.selections) {
+        const field = selection.kind === Kind.FIELD ? selection.name.value : '';
+        const anonymous = field === 'signIn' || field === 'signUp' || !ctx.viewer;
+        wait = Math.max(
+          wait,
+          anonymous ? perAddress.hit(`${field}:${ctx.clientAddress}`) : perUser.hit(ctx.viewer!.id),
+        );
+      }
+      if (wait > 0) {
+        setResultAndStopExecution({
+          errors: [new AppError('RATE_LIMITED', `Too many requests; try again in ${wait} s`, { retryAfterSeconds: wait })],
+        });
+      }
+    },
+  };
+}

@@ -22,9 +22,13 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   ),
+  PUBLIC_URL: z.url().default('http://localhost:4000'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRAPHQL_PATH: z.string().startsWith('/').default('/graphql'),
   SESSION_SECRET: optionalString,
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(100_000),
+  RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().positive().default(60),
+  RATE_LIMIT_SIGN_IN_PER_MINUTE: z.coerce.number().int().positive().default(10),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 7),
   ADMIN_HANDLES: z
     .string()
@@ -39,6 +43,19 @@ const envSchema = z.object({
   CASE_REWARD_POOL: z.coerce.number().int().positive().default(1000),
   CASE_DURATION_HOURS: z.coerce.number().positive().default(24),
   CASE_SUBMISSIONS_PER_DAY: z.coerce.number().int().positive().default(1),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  CHAIN_RPC_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  CHAIN_PRIVATE_KEY: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex key').optional(),
+  ),
+  CHAIN_REGISTRY_ADDRESS: z.preprocess(emptyAsUndefined, z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address').optional()),
+  CHAIN_TOKEN_ADDRESS: z.preprocess(emptyAsUndefined, z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address').optional()),
+  CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1).default(1),
   JOB_CASE_GENERATION: cronOrOff,
   JOB_CASE_CLOSURE: cronOrOff,
   JOB_TX_MONITOR: cronOrOff,
@@ -47,7 +64,7 @@ const envSchema = z.object({
   JOB_BADGES: cronOrOff,
 });
 
-export type Config = Omit<z.infer<typeof envSchema>, 'DATA_DIR'> & { DATA_DIR: string };
+export type Config = z.infer<typeof envSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -60,5 +77,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
+  const config = { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
+  if (config.CHAIN_RPC_URL && !config.CHAIN_PRIVATE_KEY) {
+    throw new ConfigError('Invalid configuration:\n  CHAIN_PRIVATE_KEY: required with CHAIN_RPC_URL');
+  }
+  return config;
 }

@@ -18,12 +18,16 @@ export interface Context {
   config: Config;
   log: Logger;
   sessions: SessionKeys;
+  /** The chain that seals rulings and pays points; wallets sign in for it. */
+  chainId: bigint;
   viewer: Viewer | null;
   loaders: Loaders;
+  /** Who sent the operation, for rate limits of anonymous callers. */
+  clientAddress: string;
 }
 
 /** What buildApp is given once and shares with every request. */
-export type AppDeps = Omit<Context, 'viewer' | 'loaders'>;
+export type AppDeps = Omit<Context, 'viewer' | 'loaders' | 'clientAddress'>;
 
 /** The signed-in user behind a bearer token, re-read so a changed role applies at once. */
 export async function resolveViewer(db: Db, sessions: SessionKeys, token: string | null): Promise<Viewer | null> {

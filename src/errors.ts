@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'ALREADY_UPVOTED'
   | 'RATE_LIMITED'
   | 'HANDLE_TAKEN'
+  | 'WALLET_TAKEN'
+  | 'INVALID_SIGNATURE'
   | 'INVALID_CREDENTIALS';
 
 export class AppError extends GraphQLError {

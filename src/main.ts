@@ -13,7 +13,7 @@ async function main() {
   const log = pino({ level: config.LOG_LEVEL });
   const database = await openDatabase(config, log);
   const sessions = loadSessionKeys(config);
-  const app = buildApp({ config, db: database.db, log, pubsub: createEvents(), sessions });
+  const app = buildApp({ config, db: database.db, log, pubsub: createEvents(), sessions, chainId: 1337n });
   const port = await app.start(config.PORT, config.HOST);
   log.info({ port, database: database.embedded ? 'embedded' : 'server' }, 'Verdict is listening');
   console.log(`GraphiQL: http://localhost:${port}${config.GRAPHQL_PATH}`);

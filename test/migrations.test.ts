@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/db/embedded.js';
+import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { deployMigrations, diffMigrationsToSchema, migrationStatus } from '../src/db/migrations.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { adminQuery, databaseUrl } from './support/pg-admin.js';
@@ -64,11 +64,6 @@ interface Target {
   stop(): Promise<void>;
 }
 
-async function freshPglite(): Promise<Target> {
-  const db: EmbeddedPostgres = await startEmbeddedPostgres({});
-  return db;
-}
-
 async function freshPostgres(url: string): Promise<Target> {
   const name = `verdict_m_${crypto.randomBytes(6).toString('hex')}`;
   await adminQuery(url, `CREATE DATABASE "${name}"`);
@@ -79,7 +74,7 @@ async function freshPostgres(url: string): Promise<Target> {
 }
 
 const testUrl = process.env.TEST_DATABASE_URL || undefined;
-const targets: Array<[string, () => Promise<Target>]> = [['PGlite (in memory)', freshPglite]];
+const targets: Array<[string, () => Promise<Target>]> = [['PGlite (in memory)', () => startEmbeddedPostgres({})]];
 if (testUrl) targets.push(['PostgreSQL (TEST_DATABASE_URL)', () => freshPostgres(testUrl)]);
 
 describe.each(targets)('deploy on an empty %s', (_label, open) => {

@@ -65,7 +65,8 @@ function acquireLock(dataDir: string): () => void {
     }
     const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
     if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) throw new DataDirLockedError(dataDir, pid);
-    // Stale (owner died, or the file is garbage): take it over.
+    // Stale (owner died, or the file is garbage): take it over. Two processes doing this at the
+    // same moment could both win; starting servers is a human action, so that race is accepted.
     fs.rmSync(file, { force: true });
   }
   throw new Error(`Could not take the lock ${file}: another process keeps recreating it`);
@@ -154,6 +155,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
     oneConnectionAtATime(server);
     await server.start();
     cleanups.push(() => server.stop());
+    // Connecting needs write access to the socket file: the owner's only, whatever the umask.
+    fs.chmodSync(socketPath, 0o600);
 
     let stopping: Promise<void> | undefined;
     return {

@@ -27,7 +27,7 @@ export type { SchemaEngine };
 let loaded = false;
 function loadWasm(): void {
   if (loaded) return;
-  // The glue reports Rust panics here; without it a panic turns into "undefined is not an object".
+  // The glue writes Rust panic messages into this global, so it must exist before any call.
   const g = globalThis as { PRISMA_WASM_PANIC_REGISTRY?: { message: string; set_message(m: string): void } };
   g.PRISMA_WASM_PANIC_REGISTRY ??= {
     message: '',
@@ -89,7 +89,7 @@ function reportCharColumns<T extends SqlQueryable>(queryable: T): T {
  * native engine does: PostgreSQL runs a multi-statement simple query as one transaction, so a
  * failing migration leaves nothing half-applied.
  */
-function executeScriptWhole(adapter: SqlDriverAdapter & { underlyingDriver(): pg.Pool }): SqlDriverAdapter {
+function executeScriptWhole(adapter: SqlDriverAdapter): SqlDriverAdapter {
   const executeRaw = adapter.executeRaw.bind(adapter);
   adapter.executeScript = async (script: string) => {
     // Through executeRaw so driver errors come back as the adapter's own error type.
@@ -175,45 +175,28 @@ export interface EngineOptions {
   datamodels?: [string, string][];
 }
 
-/** An error from the engine, with Prisma's error code (e.g. P1014, P3018) when it has one. */
+/** An error from the engine, with Prisma's error code (e.g. P3009, P3018) when it has one. */
 export class SchemaEngineError extends Error {
   override name = 'SchemaEngineError';
   constructor(
     message: string,
     readonly code: string | undefined,
-    readonly meta: unknown,
   ) {
     super(message);
   }
 }
 
 function toEngineError(err: unknown, registry: ErrorRegistry): SchemaEngineError {
-  if (process.env.DUMP_ENGINE_ERR) console.log("RAW", Object.getOwnPropertyNames(err), err, typeof err);
-  const e = err as { message?: unknown; error_code?: unknown; errorCode?: unknown; meta?: unknown };
+  const e = err as { message?: unknown; code?: unknown } | undefined;
   let message = typeof e?.message === 'string' ? e.message : String(err);
-  let code = (e?.error_code ?? e?.errorCode) as string | undefined;
-  let meta = e?.meta;
-  // The engine's user-facing errors arrive as a JSON string in `message`.
-  try {
-    const parsed = JSON.parse(message) as { message?: string; error_code?: string; meta?: unknown };
-    if (parsed && typeof parsed === 'object') {
-      message = parsed.message ?? message;
-      code = parsed.error_code ?? code;
-      meta = parsed.meta ?? meta;
-    }
-  } catch {
-    // Not JSON: keep it as it is.
-  }
-  // Errors thrown by the adapter reach us only as an id into the factory's registry.
+  // Errors thrown by our adapter code reach us only as an id into the factory's registry.
   message = message.replace(/External error id#(\d+)/g, (text, id: string) => {
-    const record = registry.consumeError(Number(id));
-    if (!record) return text;
-    const cause = record.error as { message?: string; cause?: unknown };
-    return cause?.message ?? JSON.stringify(cause?.cause ?? cause);
+    const cause = registry.consumeError(Number(id))?.error as { message?: string } | undefined;
+    return cause?.message ?? text;
   });
   const panic = (globalThis as { PRISMA_WASM_PANIC_REGISTRY?: { message: string } }).PRISMA_WASM_PANIC_REGISTRY;
-  if (e instanceof WebAssembly.RuntimeError && panic?.message) message = `${panic.message}\n${message}`;
-  return new SchemaEngineError(message, code, meta);
+  if (err instanceof WebAssembly.RuntimeError && panic?.message) message = `${panic.message}\n${message}`;
+  return new SchemaEngineError(message, typeof e?.code === 'string' ? e.code : undefined);
 }
 
 /** Runs `fn` with a fresh engine and frees it afterwards; engine errors become SchemaEngineError. */

@@ -19,11 +19,18 @@ export interface GqlOptions {
 export async function createTestApp(env: Record<string, string> = {}) {
   const database = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-test-'));
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SESSION_SECRET: 'test-secret-that-is-long-enough', ...env });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    SESSION_SECRET: 'test-secret-that-is-long-enough',
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: '100000',
+    RATE_LIMIT_SIGN_IN_PER_MINUTE: '100000',
+    ...env,
+  });
   const log = pino({ level: 'silent' });
   const pubsub = createEvents();
   const sessions = loadSessionKeys(config);
-  const app = buildApp({ config, db: database.prisma, log, pubsub, sessions });
+  const app = buildApp({ config, db: database.prisma, log, pubsub, sessions, chainId: 1337n });
 
   async function gql<TResult, TVariables>(
     document: TypedDocumentNode<TResult, TVariables>,

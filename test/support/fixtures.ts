@@ -42,6 +42,7 @@ export async function createCase(db: Db, fixture: CaseFixture = {}) {
       closedAt: status === 'CLOSED' ? closesAt : null,
       rewardPool: 1000,
       commitment: `0x${randomBytes(32).toString('hex')}`,
+      commitmentStatus: status === 'PENDING' ? 'UNSENT' : 'SENT',
       ruling: {
         create: {
           side: fixture.rulingSide ?? 'A',

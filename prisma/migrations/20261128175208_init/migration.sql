@@ -1,6 +1,3 @@
--- CreateSchema
-CREATE SCHEMA IF NOT EXISTS "public";
-
 -- CreateEnum
 CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
 
@@ -378,7 +375,11 @@ ALTER TABLE "cases"
   ADD CONSTRAINT "cases_window_check" CHECK ("closes_at" > "opens_at"),
   ADD CONSTRAINT "cases_reward_pool_check" CHECK ("reward_pool" >= 0),
   ADD CONSTRAINT "cases_commitment_format_check" CHECK ("commitment" ~ '^0x[0-9a-f]{64}$'),
-  ADD CONSTRAINT "cases_closed_at_check" CHECK (("status" = 'CLOSED') = ("closed_at" IS NOT NULL));
+  ADD CONSTRAINT "cases_closed_at_check" CHECK (("status" = 'CLOSED') = ("closed_at" IS NOT NULL)),
+  -- A case opens only once its ruling is sealed and the commitment transaction at least sent.
+  ADD CONSTRAINT "cases_sealed_before_open_check"
+    CHECK ("status" = 'PENDING' OR ("commitment" IS NOT NULL AND "commitment_status" <> 'UNSENT')),
+  ADD CONSTRAINT "cases_sides_differ_check" CHECK (lower("side_a_label") <> lower("side_b_label"));
 
 -- arguments
 ALTER TABLE "arguments"

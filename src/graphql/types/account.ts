@@ -1,5 +1,6 @@
 import { signIn, signUp } from '../../domain/accounts.js';
 import { issueSessionToken } from '../../domain/sessions.js';
+import { connectWallet, walletChallenge } from '../../domain/wallets.js';
 import { builder } from '../builder.js';
 
 interface Session {
@@ -54,5 +55,34 @@ builder.queryFields((t) => ({
     description: 'The signed-in user, or null.',
     resolve: (query, _root, _args, ctx) =>
       ctx.viewer ? ctx.db.user.findUnique({ ...query, where: { id: ctx.viewer.id } }) : null,
+  }),
+}));
+
+const WalletChallenge = builder.objectRef<{ message: string; expiresAt: Date }>('WalletChallenge').implement({
+  fields: (t) => ({
+    message: t.exposeString('message', { description: 'An EIP-4361 message: sign it with the wallet, unchanged.' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  walletChallenge: t.field({
+    type: WalletChallenge,
+    authScopes: { signedIn: true },
+    description: 'A Sign-In with Ethereum message with a one-time nonce, valid for 10 minutes.',
+    args: { address: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      walletChallenge(ctx.db, ctx.viewer!.id, args.address, { publicUrl: ctx.config.PUBLIC_URL, chainId: ctx.chainId }),
+  }),
+  connectWallet: t.prismaField({
+    type: 'User',
+    authScopes: { signedIn: true },
+    description: 'Link the wallet that signed a walletChallenge message.',
+    args: { message: t.arg.string({ required: true }), signature: t.arg.string({ required: true }) },
+    resolve: (_query, _root, args, ctx) =>
+      connectWallet(ctx.db, ctx.viewer!.id, args.message, args.signature, {
+        publicUrl: ctx.config.PUBLIC_URL,
+        chainId: ctx.chainId,
+      }),
   }),
 }));

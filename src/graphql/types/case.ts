@@ -1,4 +1,4 @@
-import { PUBLIC_CASE_STATUSES, type RevealedRuling } from '../../domain/cases.js';
+import { PUBLIC_CASE_STATUSES, submitCase, type RevealedRuling } from '../../domain/cases.js';
 import { CaseSource, CaseStatus, CommitmentStatus, Side } from '../../generated/prisma/enums.js';
 import { builder } from '../builder.js';
 import { toHex } from '../hex.js';
@@ -91,5 +91,29 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, _args, ctx) => ctx.pubsub.subscribe('caseOpened'),
     resolve: (query, event: { caseId: string }, _args, ctx) =>
       ctx.db.case.findUniqueOrThrow({ ...query, where: { id: event.caseId } }),
+  }),
+}));
+
+const CaseInput = builder.inputType('CreateCaseInput', {
+  fields: (t) => ({
+    title: t.string({ required: true, description: '5–140 characters.' }),
+    dilemma: t.string({ required: true, description: '200–5,000 characters.' }),
+    sideA: t.string({ required: true, description: 'Short label of side A (1–60 characters).' }),
+    sideB: t.string({ required: true, description: 'Short label of side B (1–60 characters).' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createCase: t.prismaField({
+    type: 'Case',
+    authScopes: { signedIn: true },
+    description: 'Submit a dilemma. It stays PENDING until the AI judge has ruled on it and sealed the ruling.',
+    args: { input: t.arg({ type: CaseInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      submitCase(ctx.db, ctx.viewer!.id, input, {
+        rewardPool: ctx.config.CASE_REWARD_POOL,
+        durationHours: ctx.config.CASE_DURATION_HOURS,
+        submissionsPerDay: ctx.config.CASE_SUBMISSIONS_PER_DAY,
+      }),
   }),
 }));
