@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresServerUrl } from './support/env.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { deployMigrations, diffMigrationsToSchema, migrationStatus } from '../src/db/migrations.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
@@ -73,9 +74,9 @@ async function freshPostgres(url: string): Promise<Target> {
   };
 }
 
-const testUrl = process.env.TEST_DATABASE_URL || undefined;
+const testUrl = postgresServerUrl;
 const targets: Array<[string, () => Promise<Target>]> = [['PGlite (in memory)', () => startEmbeddedPostgres({})]];
-if (testUrl) targets.push(['PostgreSQL (TEST_DATABASE_URL)', () => freshPostgres(testUrl)]);
+if (testUrl) targets.push(['PostgreSQL server', () => freshPostgres(testUrl)]);
 
 describe.each(targets)('deploy on an empty %s', (_label, open) => {
   let target: Target;
@@ -133,9 +134,7 @@ describe.each(targets)('deploy on an empty %s', (_label, open) => {
 });
 
 if (!testUrl) {
-  describe.skip('deploy on an empty PostgreSQL: skipped, TEST_DATABASE_URL is not set', () => {
-    it('runs when TEST_DATABASE_URL=postgresql://… is set', () => {});
-  });
+  it.skip('deploy on an empty PostgreSQL server (skipped: set TEST_DATABASE_URL to run it)', () => {});
 }
 
 describe('CHECK constraints added by hand to the first migration', () => {
@@ -165,16 +164,31 @@ describe('CHECK constraints added by hand to the first migration', () => {
   });
 
   it('reject bad cases', async () => {
-    const insertCase = (title: string, body: string, closesIn: string, status = 'OPEN', closedAt: Date | null = null) =>
+    const insertCase = (
+      title: string,
+      body: string,
+      closesIn: string,
+      status = 'OPEN',
+      closedAt: Date | null = null,
+      sealed: { commitment: string | null; sent: string } = { commitment, sent: 'SENT' },
+    ) =>
       db.prisma.$executeRaw`INSERT INTO cases (id, title, dilemma, side_a_label, side_b_label, source, status,
-          opens_at, closes_at, closed_at, reward_pool, commitment)
+          opens_at, closes_at, closed_at, reward_pool, commitment, commitment_status)
         VALUES (${crypto.randomUUID()}::uuid, ${title}, ${body}, 'A', 'B', 'AI', ${status}::"CaseStatus",
-          now(), now() + ${closesIn}::interval, ${closedAt}, 1000, ${commitment})`;
+          now(), now() + ${closesIn}::interval, ${closedAt}, 1000, ${sealed.commitment},
+          ${sealed.sent}::"CommitmentStatus")`;
     await expect(insertCase('', dilemma, '1 day')).rejects.toThrow(/cases_title_length_check/);
     await expect(insertCase('t', 'too short', '1 day')).rejects.toThrow(/cases_dilemma_length_check/);
     await expect(insertCase('t', dilemma, '-1 hour')).rejects.toThrow(/cases_window_check/);
     await expect(insertCase('t', dilemma, '1 day', 'CLOSED')).rejects.toThrow(/cases_closed_at_check/);
     await expect(insertCase('t', dilemma, '1 day', 'OPEN', new Date())).rejects.toThrow(/cases_closed_at_check/);
+    // Not open before the ruling is sealed and its commitment sent.
+    const unsealed = { commitment: null, sent: 'UNSENT' };
+    await expect(insertCase('t', dilemma, '1 day', 'OPEN', null, unsealed)).rejects.toThrow(/cases_sealed_before_open_check/);
+    await expect(insertCase('t', dilemma, '1 day', 'OPEN', null, { commitment, sent: 'UNSENT' })).rejects.toThrow(
+      /cases_sealed_before_open_check/,
+    );
+    await expect(insertCase('t', dilemma, '1 day', 'PENDING', null, unsealed)).resolves.toBe(1);
     await expect(db.prisma.$executeRaw`INSERT INTO cases (id, title, dilemma, side_a_label, side_b_label, source,
         opens_at, closes_at, reward_pool, commitment)
       VALUES (${caseId}::uuid, 't', ${dilemma}, 'A', 'B', 'AI', now(), now() + interval '1 day', 1000,
