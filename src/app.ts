@@ -149,9 +149,13 @@ const stringOrNull = (value: unknown) => (typeof value === 'string' && value ? v
 
 /**
  * Bodies are bounded before anyone reads them: a declared length over the limit is refused, and
- * so is a body of unknown length (chunked), which no GraphQL client needs.
+ * so is a body of unknown length (chunked), which no GraphQL client needs. POST bodies must be
+ * JSON: the content types a cross-site form can send without a CORS preflight never execute.
  */
 function bodyRefusal(req: IncomingMessage, maxBytes: number) {
+  if (req.method === 'POST' && !/^application\/(graphql(-response)?\+)?json\b/i.test(req.headers['content-type'] ?? '')) {
+    return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'POST a JSON body (Content-Type: application/json)' };
+  }
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) {
     return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `Request bodies are limited to ${maxBytes} bytes` };
