@@ -13,11 +13,20 @@ export type Db = PrismaClient;
  * (pool of 1) and runs transactions one after another, so waiting for the connection can take
  * longer than Prisma's 2 s default: the embedded timeouts are generous.
  */
-export function createPrismaClient(poolConfig: pg.PoolConfig, opts: { embedded: boolean }): Db {
-  return new PrismaClient({
+export function createPrismaClient(
+  poolConfig: pg.PoolConfig,
+  opts: { embedded: boolean; onQuery?: (sql: string) => void },
+): Db {
+  const client = new PrismaClient({
     adapter: new PrismaPg(poolConfig),
     transactionOptions: opts.embedded ? { maxWait: 30_000, timeout: 60_000 } : { maxWait: 5_000, timeout: 15_000 },
+    log: opts.onQuery ? [{ emit: 'event', level: 'query' }] : [],
   });
+  if (opts.onQuery) {
+    const onQuery = opts.onQuery;
+    (client as PrismaClient<'query'>).$on('query', (event) => onQuery(event.query));
+  }
+  return client;
 }
 
 export interface Database {

@@ -16,8 +16,15 @@ export interface GqlOptions {
 }
 
 /** The whole server on a fresh database, spoken to through yoga.fetch (no port) or start(). */
-export async function createTestApp(env: Record<string, string> = {}) {
-  const database = await createTestDatabase();
+export interface TestAppOptions {
+  /** Sees every SQL statement the app sends. */
+  onQuery?: (sql: string) => void;
+  /** Receives the app's log lines (JSON), at LOG_LEVEL (default info). */
+  logStream?: { write(line: string): void };
+}
+
+export async function createTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}) {
+  const database = await createTestDatabase({ onQuery: options.onQuery });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-test-'));
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -27,7 +34,7 @@ export async function createTestApp(env: Record<string, string> = {}) {
     RATE_LIMIT_SIGN_IN_PER_MINUTE: '100000',
     ...env,
   });
-  const log = pino({ level: 'silent' });
+  const log = options.logStream ? pino({ level: env.LOG_LEVEL ?? 'info' }, options.logStream) : pino({ level: 'silent' });
   const pubsub = createEvents();
   const sessions = loadSessionKeys(config);
   const app = buildApp({ config, db: database.prisma, log, pubsub, sessions, chainId: 1337n });

@@ -17,23 +17,23 @@ export interface TestDatabase {
  * A fresh, migrated database for the calling test file: a copy of the run's template, on the
  * PostgreSQL server of TEST_DATABASE_URL when set (dropped on close), else an in-memory PGlite.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: { onQuery?: (sql: string) => void } = {}): Promise<TestDatabase> {
   const started = Date.now();
-  const db = await create();
+  const db = await create(options.onQuery);
   if (process.env.VERDICT_TEST_TIMINGS) {
     console.log(`createTestDatabase (${db.embedded ? 'PGlite' : 'PostgreSQL'}): ${Date.now() - started} ms`);
   }
   return db;
 }
 
-async function create(): Promise<TestDatabase> {
+async function create(onQuery?: (sql: string) => void): Promise<TestDatabase> {
   const url = process.env.TEST_DATABASE_URL || undefined;
   const template = inject('pgTemplateDatabase');
   if (url && template) {
     const name = `verdict_t_${crypto.randomBytes(6).toString('hex')}`;
     await adminQuery(url, `CREATE DATABASE "${name}" TEMPLATE "${template}"`);
     const poolConfig: pg.PoolConfig = { connectionString: databaseUrl(url, name) };
-    const prisma = createPrismaClient(poolConfig, { embedded: false });
+    const prisma = createPrismaClient(poolConfig, { embedded: false, onQuery });
     return {
       prisma,
       poolConfig,
@@ -46,7 +46,7 @@ async function create(): Promise<TestDatabase> {
   }
 
   const db = await startEmbeddedPostgres({ loadDataDir: await fs.openAsBlob(inject('pgliteTemplateFile')) });
-  const prisma = createPrismaClient(db.poolConfig, { embedded: true });
+  const prisma = createPrismaClient(db.poolConfig, { embedded: true, onQuery });
   return {
     prisma,
     poolConfig: db.poolConfig,
