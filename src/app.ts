@@ -30,7 +30,14 @@ export function buildApp(deps: AppDeps) {
       isDev: false,
       maskError: (error, message) => {
         const original = error instanceof GraphQLError ? error.originalError : error;
-        if (error instanceof GraphQLError && !original) return error;
+        // Errors of the document itself (syntax, validation, query limits) carry no original.
+        if (error instanceof GraphQLError && !original) {
+          if (error.extensions.code) return error;
+          return new GraphQLError(error.message, {
+            nodes: error.nodes,
+            extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+          });
+        }
         if (original instanceof GraphQLError) return original;
         log.error({ err: original }, 'unexpected error in an operation');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });

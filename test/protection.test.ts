@@ -20,12 +20,15 @@ describe('query limits', () => {
     const deep = `{ cases { edges { node { arguments { edges { node { case { arguments { edges { node { case { arguments { edges { node { id } } } } } } } } } } } } } } }`;
     const result = await run(deep);
     expect(result.errors[0].message).toMatch(/depth/i);
+    expect(errorCode(result)).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(result.data).toBeUndefined();
   });
 
   it('refuses too many aliases', async () => {
     const aliases = Array.from({ length: 20 }, (_, i) => `b${i}: badges { key }`).join(' ');
-    expect((await run(`{ ${aliases} }`)).errors[0].message).toMatch(/alias/i);
+    const result = await run(`{ ${aliases} }`);
+    expect(result.errors[0].message).toMatch(/alias/i);
+    expect(errorCode(result)).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
   it('refuses too many tokens', async () => {
