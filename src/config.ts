@@ -25,7 +25,7 @@ const envSchema = z.object({
   PUBLIC_URL: z.url().default('http://localhost:4000'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRAPHQL_PATH: z.string().startsWith('/').default('/graphql'),
-  SESSION_SECRET: optionalString,
+  SESSION_SECRET: z.preprocess(emptyAsUndefined, z.string().min(16, 'must have at least 16 characters').optional()),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(100_000),
   RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().positive().default(60),
   RATE_LIMIT_SIGN_IN_PER_MINUTE: z.coerce.number().int().positive().default(10),

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueSessionToken } from '../src/domain/sessions.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { promoteToAdmin } from '../src/domain/accounts.js';
+import { issueSessionToken, loadSessionKeys } from '../src/domain/sessions.js';
 import { MeDocument, SignInDocument, SignUpDocument } from './generated/graphql.js';
 import { createTestApp, errorCode, type TestApp } from './support/app.js';
 
@@ -79,5 +84,31 @@ describe('sessions', () => {
     const tampered = `${header}.${payload}.${signature!.slice(0, -2)}xx`;
     expect((await t.gql(MeDocument, {}, { token: tampered })).data!.me).toBeNull();
     expect((await t.gql(MeDocument, {}, { token: valid.token })).data!.me?.handle).toBe('erin');
+  });
+});
+
+describe('admins', () => {
+  it('promotes a user from the shell command’s domain function, and refuses an unknown handle', async () => {
+    await signUp('frank');
+    await promoteToAdmin(t.db, 'FRANK');
+    expect((await t.db.user.findUniqueOrThrow({ where: { handle: 'frank' } })).role).toBe('ADMIN');
+    await expect(promoteToAdmin(t.db, 'nobody_at_all')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('session secret', () => {
+  it('is generated once under DATA_DIR when not configured, private, and reused', () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-secret-'));
+    try {
+      const first = loadSessionKeys(loadConfig({ DATA_DIR: dataDir }));
+      const second = loadSessionKeys(loadConfig({ DATA_DIR: dataDir }));
+      expect(Buffer.from(first.secret).equals(Buffer.from(second.secret))).toBe(true);
+      expect(first.secret.length).toBe(32);
+      expect(fs.statSync(path.join(dataDir, 'session-secret')).mode & 0o777).toBe(0o600);
+      const configured = loadSessionKeys(loadConfig({ DATA_DIR: dataDir, SESSION_SECRET: 'from-the-environment' }));
+      expect(Buffer.from(configured.secret).toString()).toBe('from-the-environment');
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -53,3 +53,9 @@ export async function signIn(db: Db, config: Config, input: Credentials) {
   }
   return user;
 }
+
+/** Makes an existing user an admin (the `npm run admin -- <handle>` command). */
+export async function promoteToAdmin(db: Db, handle: string) {
+  const updated = await db.user.updateMany({ where: { handle: normalizeHandle(handle) }, data: { role: 'ADMIN' } });
+  if (updated.count === 0) throw new AppError('NOT_FOUND', `No user with the handle ${normalizeHandle(handle)}`);
+}
