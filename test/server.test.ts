@@ -9,7 +9,11 @@ import { postgresServerUrl } from './support/env.js';
 // The real entry point (`npm start` runs exactly this), as its own process.
 const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-server-'));
-afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL'); // only those a failed test left running
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
 
 interface Server {
   child: ChildProcess;
@@ -22,6 +26,8 @@ function launch(env: Record<string, string>) {
     env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
