@@ -16,7 +16,7 @@ export interface CommitmentInput {
 export const COMMITMENT_TAG = 'verdict-commitment-v1';
 export const SALT_BYTES = 32;
 
-export const newSalt = (): Uint8Array => randomBytes(SALT_BYTES);
+export const newSalt = (): Uint8Array<ArrayBuffer> => new Uint8Array(randomBytes(SALT_BYTES));
 
 const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString('hex')}`;
 

@@ -1,0 +1,187 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, getAddress, isHexString, type InterfaceAbi } from 'ethers';
+import type { Logger } from 'pino';
+import registryArtifact from '../../contracts/artifacts/VerdictRegistry.json' with { type: 'json' };
+import pointsArtifact from '../../contracts/artifacts/VerdictPoints.json' with { type: 'json' };
+import type { Config } from '../config.js';
+import { startDevChain } from './dev-chain.js';
+
+export interface ChainTxStatus {
+  state: 'pending' | 'confirmed' | 'reverted' | 'not_found';
+  confirmations: number;
+  blockNumber: bigint | null;
+}
+
+/** What Verdict needs from an EVM chain, and nothing more. */
+export interface Chain {
+  readonly chainId: bigint;
+  readonly registryAddress: string;
+  readonly tokenAddress: string;
+  /** A JSON-RPC URL others may use to read this chain (the dev chain's is local). */
+  readonly rpcUrl: string;
+  /** Sends the commitment; resolves once the transaction is sent, not mined. */
+  commit(caseKey: string, commitment: string): Promise<{ hash: string }>;
+  /** The transaction that committed this key, from the registry's events; null when none. */
+  findCommit(caseKey: string): Promise<{ hash: string; blockNumber: bigint } | null>;
+  readCommitment(caseKey: string): Promise<string | null>;
+  /** One mintBatch transaction paying every entry. */
+  payBatch(payments: { to: string; amount: bigint }[]): Promise<{ hash: string }>;
+  transactionStatus(hash: string, minConfirmations: number): Promise<ChainTxStatus>;
+  /** Raw JSON-RPC, for operators and tests of the dev chain (evm_mine, miner_stop, …). */
+  rpc(method: string, params?: unknown[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const ZERO = `0x${'0'.repeat(64)}`;
+
+/** The registry key of a case: its uuid's 16 bytes, left-padded with zeros to 32 bytes. */
+export function caseKeyOf(caseId: string): string {
+  const hex = caseId.replaceAll('-', '').toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error(`Not a uuid: ${caseId}`);
+  return `0x${hex.padStart(64, '0')}`;
+}
+
+interface Deployment {
+  chainId: string;
+  registry: string;
+  token: string;
+}
+
+/**
+ * CHAIN_RPC_URL + CHAIN_PRIVATE_KEY: any EVM node. Otherwise an in-process dev chain persisted
+ * under DATA_DIR/chain. Contracts are deployed once and their addresses remembered.
+ */
+export async function openChain(config: Config, log: Logger, options: { inMemory?: boolean } = {}): Promise<Chain> {
+  if (config.CHAIN_RPC_URL) {
+    return connect({
+      rpcUrl: config.CHAIN_RPC_URL,
+      privateKey: config.CHAIN_PRIVATE_KEY!,
+      addresses: config.CHAIN_REGISTRY_ADDRESS && config.CHAIN_TOKEN_ADDRESS ? { registry: config.CHAIN_REGISTRY_ADDRESS, token: config.CHAIN_TOKEN_ADDRESS } : undefined,
+      deploymentFile: path.join(config.DATA_DIR, 'chain-deployment.json'),
+      log,
+      onClose: async () => {},
+    });
+  }
+  const dir = options.inMemory ? undefined : path.join(config.DATA_DIR, 'chain');
+  const dev = await startDevChain(dir);
+  try {
+    return await connect({
+      rpcUrl: dev.rpcUrl,
+      privateKey: dev.ownerKey,
+      deploymentFile: dir ? path.join(dir, 'deployment.json') : undefined,
+      log,
+      onClose: dev.stop,
+    });
+  } catch (error) {
+    await dev.stop();
+    throw error;
+  }
+}
+
+interface ConnectOptions {
+  rpcUrl: string;
+  privateKey: string;
+  addresses?: { registry: string; token: string } | undefined;
+  deploymentFile?: string | undefined;
+  log: Logger;
+  onClose: () => Promise<void>;
+}
+
+async function connect(opts: ConnectOptions): Promise<Chain> {
+  // Discover the chain id once, then pin it: instant-mining chains confuse ethers' network polling.
+  const probe = new JsonRpcProvider(opts.rpcUrl);
+  const chainId = (await probe.getNetwork()).chainId;
+  probe.destroy();
+  const provider = new JsonRpcProvider(opts.rpcUrl, chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
+  const signer = new NonceManager(new Wallet(opts.privateKey, provider));
+  const owner = await signer.getAddress();
+
+  // One send at a time per signer, so nonces never race.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(send: () => Promise<T>): Promise<T> => {
+    const next = queue.then(send, send);
+    queue = next.catch(() => undefined);
+    return next.catch((error: unknown) => {
+      signer.reset();
+      throw error;
+    });
+  };
+
+  const deployment = await ensureDeployment(opts, provider, signer, owner, chainId);
+  const registry = new Contract(deployment.registry, registryArtifact.abi as InterfaceAbi, signer);
+  const token = new Contract(deployment.token, pointsArtifact.abi as InterfaceAbi, signer);
+
+  return {
+    chainId,
+    registryAddress: deployment.registry,
+    tokenAddress: deployment.token,
+    rpcUrl: opts.rpcUrl,
+    commit: (caseKey, commitment) =>
+      serialized(async () => ({ hash: (await registry.getFunction('commit')(caseKey, commitment)).hash as string })),
+    async findCommit(caseKey) {
+      const events = await registry.queryFilter(registry.filters.Committed!(caseKey), 0, 'latest');
+      const event = events[0];
+      return event ? { hash: event.transactionHash, blockNumber: BigInt(event.blockNumber) } : null;
+    },
+    async readCommitment(caseKey) {
+      const value = (await registry.getFunction('commitmentOf')(caseKey)) as string;
+      return value === ZERO ? null : value.toLowerCase();
+    },
+    payBatch: (payments) =>
+      serialized(async () => {
+        const tx = await token.getFunction('mintBatch')(
+          payments.map((p) => getAddress(p.to)),
+          payments.map((p) => p.amount),
+        );
+        return { hash: tx.hash as string };
+      }),
+    async transactionStatus(hash, minConfirmations) {
+      const receipt = await provider.getTransactionReceipt(hash);
+      if (receipt) {
+        const confirmations = await receipt.confirmations();
+        const blockNumber = BigInt(receipt.blockNumber);
+        if (receipt.status === 0) return { state: 'reverted', confirmations, blockNumber };
+        return { state: confirmations >= minConfirmations ? 'confirmed' : 'pending', confirmations, blockNumber };
+      }
+      const tx = await provider.getTransaction(hash);
+      return { state: tx ? 'pending' : 'not_found', confirmations: 0, blockNumber: null };
+    },
+    rpc: (method, params = []) => provider.send(method, params),
+    async close() {
+      provider.destroy();
+      await opts.onClose();
+    },
+  };
+}
+
+async function ensureDeployment(
+  opts: ConnectOptions,
+  provider: JsonRpcProvider,
+  signer: NonceManager,
+  owner: string,
+  chainId: bigint,
+): Promise<Deployment> {
+  const hasCode = async (address: string) => (await provider.getCode(address)) !== '0x';
+  if (opts.addresses) {
+    for (const address of Object.values(opts.addresses)) {
+      if (!(await hasCode(address))) throw new Error(`No contract at ${address} on chain ${chainId}`);
+    }
+    return { chainId: chainId.toString(), registry: getAddress(opts.addresses.registry), token: getAddress(opts.addresses.token) };
+  }
+  if (opts.deploymentFile && fs.existsSync(opts.deploymentFile)) {
+    const saved = JSON.parse(fs.readFileSync(opts.deploymentFile, 'utf8')) as Deployment;
+    if (saved.chainId === chainId.toString() && (await hasCode(saved.registry)) && (await hasCode(saved.token))) return saved;
+  }
+  const deploy = async (artifact: { abi: unknown; bytecode: string }) => {
+    const contract = await new ContractFactory(artifact.abi as InterfaceAbi, artifact.bytecode, signer).deploy(owner);
+    await contract.waitForDeployment();
+    return getAddress(await contract.getAddress());
+  };
+  const deployment = { chainId: chainId.toString(), registry: await deploy(registryArtifact), token: await deploy(pointsArtifact) };
+  if (opts.deploymentFile) fs.writeFileSync(opts.deploymentFile, `${JSON.stringify(deployment, null, 2)}\n`);
+  opts.log.info(deployment, 'deployed the Verdict contracts');
+  return deployment;
+}
+
+export const isBytes32 = (value: string) => isHexString(value, 32);

@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Contract, JsonRpcProvider, Wallet, type InterfaceAbi } from 'ethers';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import registryArtifact from '../contracts/artifacts/VerdictRegistry.json' with { type: 'json' };
+import pointsArtifact from '../contracts/artifacts/VerdictPoints.json' with { type: 'json' };
+import { caseKeyOf, openChain, type Chain } from '../src/chain/index.js';
+import { loadConfig } from '../src/config.js';
+
+const log = pino({ level: 'silent' });
+const commitment = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+const key = () => caseKeyOf(crypto.randomUUID());
+
+let chain: Chain;
+beforeAll(async () => {
+  chain = await openChain(loadConfig({ DATA_DIR: os.tmpdir() }), log, { inMemory: true });
+});
+afterAll(() => chain.close());
+
+describe('the registry', () => {
+  it('keeps a commitment and gives it back', async () => {
+    const k = key();
+    expect(await chain.readCommitment(k)).toBeNull();
+    const { hash } = await chain.commit(k, commitment(7));
+    expect(await chain.readCommitment(k)).toBe(commitment(7));
+    expect(await chain.findCommit(k)).toMatchObject({ hash });
+    expect((await chain.transactionStatus(hash, 1)).state).toBe('confirmed');
+  });
+
+  it('refuses a second commitment for the same case, and shows a different one as different', async () => {
+    const k = key();
+    await chain.commit(k, commitment(1));
+    await expect(chain.commit(k, commitment(2))).rejects.toThrow();
+    expect(await chain.readCommitment(k)).not.toBe(commitment(2));
+    // A later commit still works: the nonce manager recovered from the refusal.
+    const other = key();
+    await chain.commit(other, commitment(3));
+    expect(await chain.readCommitment(other)).toBe(commitment(3));
+  });
+
+  it('accepts commitments from its owner only', async () => {
+    const stranger = Wallet.createRandom().connect(new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true }));
+    await chain.rpc('evm_setAccountBalance', [stranger.address, '0xde0b6b3a7640000']);
+    const registry = new Contract(chain.registryAddress, registryArtifact.abi as InterfaceAbi, stranger);
+    await expect(registry.getFunction('commit')(key(), commitment(9))).rejects.toThrow();
+  });
+
+  it('maps a case id to a padded bytes32 key', () => {
+    expect(caseKeyOf('3F1C2A4E-9B7D-4E21-8C55-2D9F0A6B7C10')).toBe(`0x${'0'.repeat(32)}3f1c2a4e9b7d4e218c552d9f0a6b7c10`);
+    expect(() => caseKeyOf('not-a-uuid')).toThrow();
+  });
+});
+
+describe('points', () => {
+  it('mints to many wallets in one transaction', async () => {
+    const wallets = [Wallet.createRandom(), Wallet.createRandom(), Wallet.createRandom()];
+    const { hash } = await chain.payBatch(wallets.map((w, i) => ({ to: w.address, amount: BigInt(100 * (i + 1)) })));
+    const token = new Contract(chain.tokenAddress, pointsArtifact.abi as InterfaceAbi, new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true }));
+    const balances = await Promise.all(wallets.map((w) => token.getFunction('balanceOf')(w.address)));
+    expect(balances).toEqual([100n, 200n, 300n]);
+    expect((await chain.transactionStatus(hash, 1)).state).toBe('confirmed');
+  });
+});
+
+describe('transaction states', () => {
+  it('pending until mined, then confirmed once deep enough', async () => {
+    await chain.rpc('miner_stop');
+    try {
+      const { hash } = await chain.commit(key(), commitment(11));
+      expect((await chain.transactionStatus(hash, 1)).state).toBe('pending');
+      await chain.rpc('evm_mine');
+      expect(await chain.transactionStatus(hash, 1)).toMatchObject({ state: 'confirmed', confirmations: 1 });
+      expect((await chain.transactionStatus(hash, 3)).state).toBe('pending');
+      await chain.rpc('evm_mine');
+      await chain.rpc('evm_mine');
+      expect(await chain.transactionStatus(hash, 3)).toMatchObject({ state: 'confirmed', confirmations: 3 });
+    } finally {
+      await chain.rpc('miner_start');
+    }
+  });
+
+  it('reverted when mined with status 0', async () => {
+    const k = key();
+    await chain.commit(k, commitment(21));
+    // Send the refused second commit with an explicit gas limit, so it is mined and reverts.
+    const stranger = Wallet.createRandom().connect(new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true }));
+    await chain.rpc('evm_setAccountBalance', [stranger.address, '0xde0b6b3a7640000']);
+    const registry = new Contract(chain.registryAddress, registryArtifact.abi as InterfaceAbi, stranger);
+    const tx = await registry.getFunction('commit')(k, commitment(22), { gasLimit: 100_000 });
+    expect((await chain.transactionStatus(tx.hash, 1)).state).toBe('reverted');
+  });
+
+  it('not found when the transaction was dropped', async () => {
+    const snapshot = await chain.rpc('evm_snapshot');
+    await chain.rpc('miner_stop');
+    const { hash } = await chain.commit(key(), commitment(31));
+    await chain.rpc('evm_revert', [snapshot]);
+    await chain.rpc('miner_start');
+    expect((await chain.transactionStatus(hash, 1)).state).toBe('not_found');
+  });
+});
+
+describe('the embedded dev chain', () => {
+  it('persists its state and deployment across restarts', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-chain-'));
+    try {
+      const config = loadConfig({ DATA_DIR: dataDir });
+      const first = await openChain(config, log);
+      const k = key();
+      await first.commit(k, commitment(41));
+      const addresses = [first.registryAddress, first.tokenAddress];
+      await first.close();
+
+      const second = await openChain(config, log);
+      expect([second.registryAddress, second.tokenAddress]).toEqual(addresses);
+      expect(await second.readCommitment(k)).toBe(commitment(41));
+      await second.close();
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
