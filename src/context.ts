@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import type { Chain } from './chain/index.js';
 import type { Config } from './config.js';
+import type { Sealer } from './domain/sealing.js';
 import type { Db } from './db.js';
 import type { PubSub } from './events.js';
 import type { Loaders } from './loaders.js';
@@ -18,8 +20,10 @@ export interface Context {
   config: Config;
   log: Logger;
   sessions: SessionKeys;
-  /** The chain that seals rulings and pays points; wallets sign in for it. */
-  chainId: bigint;
+  /** Seals rulings and pays points; wallets sign in for it. */
+  chain: Chain;
+  /** Rules on submitted cases as soon as they arrive. */
+  sealer: Sealer;
   viewer: Viewer | null;
   loaders: Loaders;
   /** Who sent the operation, for rate limits of anonymous callers. */

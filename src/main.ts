@@ -3,8 +3,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db.js';
 import { DataDirLockedError } from './db/embedded.js';
-import { loadSessionKeys } from './domain/sessions.js';
-import { createEvents } from './events.js';
+import { startRuntime } from './runtime.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -12,8 +11,8 @@ async function main() {
   const config = loadConfig();
   const log = pino({ level: config.LOG_LEVEL });
   const database = await openDatabase(config, log);
-  const sessions = loadSessionKeys(config);
-  const app = buildApp({ config, db: database.db, log, pubsub: createEvents(), sessions, chainId: 1337n });
+  const runtime = await startRuntime(config, database.db, log);
+  const app = buildApp(runtime.deps);
   const port = await app.start(config.PORT, config.HOST);
   log.info({ port, database: database.embedded ? 'embedded' : 'server' }, 'Verdict is listening');
   console.log(`GraphiQL: http://localhost:${port}${config.GRAPHQL_PATH}`);
@@ -28,6 +27,7 @@ async function main() {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
     await app.stop();
+    await runtime.close();
     await database.close();
     log.info('stopped');
     process.exit(0);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, getAddress, isHexString, type InterfaceAbi } from 'ethers';
+import { Contract, ContractFactory, JsonRpcProvider, Wallet, getAddress, isHexString, type InterfaceAbi } from 'ethers';
 import type { Logger } from 'pino';
 import registryArtifact from '../../contracts/artifacts/VerdictRegistry.json' with { type: 'json' };
 import pointsArtifact from '../../contracts/artifacts/VerdictPoints.json' with { type: 'json' };
@@ -18,8 +18,10 @@ export interface Chain {
   readonly chainId: bigint;
   readonly registryAddress: string;
   readonly tokenAddress: string;
-  /** A JSON-RPC URL others may use to read this chain (the dev chain's is local). */
+  /** The JSON-RPC URL in use; it may carry an API key, so it is public only for the dev chain. */
   readonly rpcUrl: string;
+  /** The in-process development chain (not a real network). */
+  readonly dev: boolean;
   /** Sends the commitment; resolves once the transaction is sent, not mined. */
   commit(caseKey: string, commitment: string): Promise<{ hash: string }>;
   /** The transaction that committed this key, from the registry's events; null when none. */
@@ -60,6 +62,7 @@ export async function openChain(config: Config, log: Logger, options: { inMemory
       addresses: config.CHAIN_REGISTRY_ADDRESS && config.CHAIN_TOKEN_ADDRESS ? { registry: config.CHAIN_REGISTRY_ADDRESS, token: config.CHAIN_TOKEN_ADDRESS } : undefined,
       deploymentFile: path.join(config.DATA_DIR, 'chain-deployment.json'),
       log,
+      dev: false,
       onClose: async () => {},
     });
   }
@@ -71,6 +74,7 @@ export async function openChain(config: Config, log: Logger, options: { inMemory
       privateKey: dev.ownerKey,
       deploymentFile: dir ? path.join(dir, 'deployment.json') : undefined,
       log,
+      dev: true,
       onClose: dev.stop,
     });
   } catch (error) {
@@ -85,6 +89,7 @@ interface ConnectOptions {
   addresses?: { registry: string; token: string } | undefined;
   deploymentFile?: string | undefined;
   log: Logger;
+  dev: boolean;
   onClose: () => Promise<void>;
 }
 
@@ -94,18 +99,16 @@ async function connect(opts: ConnectOptions): Promise<Chain> {
   const chainId = (await probe.getNetwork()).chainId;
   probe.destroy();
   const provider = new JsonRpcProvider(opts.rpcUrl, chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
-  const signer = new NonceManager(new Wallet(opts.privateKey, provider));
-  const owner = await signer.getAddress();
+  const signer = new Wallet(opts.privateKey, provider);
+  const owner = signer.address;
 
-  // One send at a time per signer, so nonces never race.
+  // One send at a time, each with the nonce the chain counts (pending included): a dropped or
+  // refused transaction leaves no gap behind, as a locally counted nonce would.
   let queue: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(send: () => Promise<T>): Promise<T> => {
-    const next = queue.then(send, send);
+  const serialized = <T>(send: (nonce: number) => Promise<T>): Promise<T> => {
+    const next = queue.then(async () => send(await provider.getTransactionCount(owner, 'pending')));
     queue = next.catch(() => undefined);
-    return next.catch((error: unknown) => {
-      signer.reset();
-      throw error;
-    });
+    return next;
   };
 
   const deployment = await ensureDeployment(opts, provider, signer, owner, chainId);
@@ -117,8 +120,9 @@ async function connect(opts: ConnectOptions): Promise<Chain> {
     registryAddress: deployment.registry,
     tokenAddress: deployment.token,
     rpcUrl: opts.rpcUrl,
+    dev: opts.dev,
     commit: (caseKey, commitment) =>
-      serialized(async () => ({ hash: (await registry.getFunction('commit')(caseKey, commitment)).hash as string })),
+      serialized(async (nonce) => ({ hash: (await registry.getFunction('commit')(caseKey, commitment, { nonce })).hash as string })),
     async findCommit(caseKey) {
       const events = await registry.queryFilter(registry.filters.Committed!(caseKey), 0, 'latest');
       const event = events[0];
@@ -129,10 +133,11 @@ async function connect(opts: ConnectOptions): Promise<Chain> {
       return value === ZERO ? null : value.toLowerCase();
     },
     payBatch: (payments) =>
-      serialized(async () => {
+      serialized(async (nonce) => {
         const tx = await token.getFunction('mintBatch')(
           payments.map((p) => getAddress(p.to)),
           payments.map((p) => p.amount),
+          { nonce },
         );
         return { hash: tx.hash as string };
       }),
@@ -158,7 +163,7 @@ async function connect(opts: ConnectOptions): Promise<Chain> {
 async function ensureDeployment(
   opts: ConnectOptions,
   provider: JsonRpcProvider,
-  signer: NonceManager,
+  signer: Wallet,
   owner: string,
   chainId: bigint,
 ): Promise<Deployment> {

@@ -4,5 +4,6 @@ import './types/badge.js';
 import './types/case.js';
 import './types/participation.js';
 import './types/user.js';
+import './types/verdict.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

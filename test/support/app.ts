@@ -6,8 +6,7 @@ import { print, type ExecutionResult } from 'graphql';
 import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { loadSessionKeys } from '../../src/domain/sessions.js';
-import { createEvents } from '../../src/events.js';
+import { startRuntime } from '../../src/runtime.js';
 import { createTestDatabase } from './db.js';
 
 export interface GqlOptions {
@@ -35,9 +34,9 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     ...env,
   });
   const log = options.logStream ? pino({ level: env.LOG_LEVEL ?? 'info' }, options.logStream) : pino({ level: 'silent' });
-  const pubsub = createEvents();
-  const sessions = loadSessionKeys(config);
-  const app = buildApp({ config, db: database.prisma, log, pubsub, sessions, chainId: 1337n });
+  const runtime = await startRuntime(config, database.prisma, log, { inMemoryChain: true });
+  const app = buildApp(runtime.deps);
+  const { pubsub, sessions, chain } = runtime.deps;
 
   async function gql<TResult, TVariables>(
     document: TypedDocumentNode<TResult, TVariables>,
@@ -63,9 +62,12 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     config,
     pubsub,
     sessions,
+    chain,
+    sealing: runtime.sealing,
     gql,
     async close() {
       await app.stop();
+      await runtime.close();
       await database.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

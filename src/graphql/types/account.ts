@@ -72,7 +72,7 @@ builder.mutationFields((t) => ({
     description: 'A Sign-In with Ethereum message with a one-time nonce, valid for 10 minutes.',
     args: { address: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) =>
-      walletChallenge(ctx.db, ctx.viewer!.id, args.address, { publicUrl: ctx.config.PUBLIC_URL, chainId: ctx.chainId }),
+      walletChallenge(ctx.db, ctx.viewer!.id, args.address, { publicUrl: ctx.config.PUBLIC_URL, chainId: ctx.chain.chainId }),
   }),
   connectWallet: t.prismaField({
     type: 'User',
@@ -82,7 +82,7 @@ builder.mutationFields((t) => ({
     resolve: (_query, _root, args, ctx) =>
       connectWallet(ctx.db, ctx.viewer!.id, args.message, args.signature, {
         publicUrl: ctx.config.PUBLIC_URL,
-        chainId: ctx.chainId,
+        chainId: ctx.chain.chainId,
       }),
   }),
 }));

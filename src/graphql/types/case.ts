@@ -109,11 +109,14 @@ builder.mutationFields((t) => ({
     authScopes: { signedIn: true },
     description: 'Submit a dilemma. It stays PENDING until the AI judge has ruled on it and sealed the ruling.',
     args: { input: t.arg({ type: CaseInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      submitCase(ctx.db, ctx.viewer!.id, input, {
+    resolve: async (_query, _root, { input }, ctx) => {
+      const submitted = await submitCase(ctx.db, ctx.viewer!.id, input, {
         rewardPool: ctx.config.CASE_REWARD_POOL,
         durationHours: ctx.config.CASE_DURATION_HOURS,
         submissionsPerDay: ctx.config.CASE_SUBMISSIONS_PER_DAY,
-      }),
+      });
+      ctx.sealer.ruleSoon(submitted.id);
+      return submitted;
+    },
   }),
 }));

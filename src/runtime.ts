@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import { createJudge, type Judge } from './ai/judge.js';
+import { openChain } from './chain/index.js';
+import type { Config } from './config.js';
+import type { AppDeps } from './context.js';
+import type { Db } from './db.js';
+import { createSealer, type SealingDeps } from './domain/sealing.js';
+import { loadSessionKeys } from './domain/sessions.js';
+import { createEvents } from './events.js';
+
+export interface Runtime {
+  deps: AppDeps;
+  sealing: SealingDeps;
+  judge: Judge;
+  /** Stops background work and the chain; the database belongs to the caller. */
+  close(): Promise<void>;
+}
+
+/** Everything a server needs around its database: chain, judge, events, sessions. */
+export async function startRuntime(config: Config, db: Db, log: Logger, options: { inMemoryChain?: boolean } = {}): Promise<Runtime> {
+  const chain = await openChain(config, log, { inMemory: options.inMemoryChain ?? false });
+  const judge = createJudge(config, log);
+  const pubsub = createEvents();
+  const sealing: SealingDeps = {
+    db,
+    chain,
+    judge,
+    pubsub,
+    log,
+    settings: { rewardPool: config.CASE_REWARD_POOL, durationHours: config.CASE_DURATION_HOURS },
+  };
+  const sealer = createSealer(sealing);
+  return {
+    deps: { config, db, log, pubsub, chain, sealer, sessions: loadSessionKeys(config) },
+    sealing,
+    judge,
+    async close() {
+      await sealer.stop();
+      await chain.close();
+    },
+  };
+}
