@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import { createTestApp, type TestApp } from './support/app.js';
 import { createUser } from './support/fixtures.js';
 import { completion, startOpenAIServer } from './support/openai-server.js';
 
+const VERIFY = path.resolve(import.meta.dirname, '../scripts/verify.ts');
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
@@ -192,10 +195,41 @@ describe('verifyVerdict', () => {
     expect(await ask(c.id)).toMatchObject({ revealed: true, matches: false });
   });
 
+  it('is checked by `npm run verify` from the public API and the chain alone', async () => {
+    const base = `http://127.0.0.1:${await t.app.start(0, '127.0.0.1')}/graphql`;
+    await run(t.sealing);
+    const c = await t.db.case.findFirstOrThrow({ where: { status: 'OPEN' }, include: { ruling: true }, orderBy: { createdAt: 'desc' } });
+
+    const open = await verifyCli(c.id, base);
+    expect(open.code).toBe(0);
+    expect(open.output).toContain(`on chain      ${c.commitment}`);
+    expect(open.output).toMatch(/sealed until the case closes/);
+    expect(open.output).not.toContain(c.ruling!.reasoning);
+
+    await t.db.case.update({ where: { id: c.id }, data: { status: 'CLOSED', closedAt: new Date() } });
+    const closed = await verifyCli(encodeGlobalID('Case', c.id), base);
+    expect(closed.output).toContain(`recomputed    ${c.commitment}`);
+    expect(closed.output).toMatch(/^MATCH/m);
+    expect(closed.code).toBe(0);
+
+    await t.db.sealedRuling.update({ where: { caseId: c.id }, data: { reasoning: `${c.ruling!.reasoning} (edited)` } });
+    const tampered = await verifyCli(c.id, base);
+    expect(tampered.output).toMatch(/^MISMATCH/m);
+    expect(tampered.code).toBe(1);
+  });
+
   it('answers null for an unknown case', async () => {
     expect(await ask('5d5e8f2a-2b7c-4c1e-9a53-0f6f1b2f9d11')).toBeNull();
   });
 });
+
+function verifyCli(caseId: string, api: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', VERIFY, caseId, '--api', api], (error, stdout, stderr) =>
+      resolve({ code: error ? (error.code as number) : 0, output: stdout + stderr }),
+    );
+  });
+}
 
 async function waitFor(condition: () => Promise<boolean>) {
   for (let i = 0; i < 200; i++) {
