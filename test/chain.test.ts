@@ -6,6 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import registryArtifact from '../contracts/artifacts/VerdictRegistry.json' with { type: 'json' };
 import pointsArtifact from '../contracts/artifacts/VerdictPoints.json' with { type: 'json' };
+import { startDevChain } from '../src/chain/dev-chain.js';
 import { caseKeyOf, openChain, type Chain } from '../src/chain/index.js';
 import { loadConfig } from '../src/config.js';
 
@@ -120,5 +121,41 @@ describe('the embedded dev chain', () => {
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('any EVM node (CHAIN_RPC_URL)', () => {
+  it('deploys once, remembers the addresses, and accepts configured ones', async () => {
+    const node = await startDevChain();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-rpc-'));
+    try {
+      const env = { DATA_DIR: dataDir, CHAIN_RPC_URL: node.rpcUrl, CHAIN_PRIVATE_KEY: node.ownerKey };
+      const first = await openChain(loadConfig(env), log);
+      expect(first.dev).toBe(false);
+      const k = key();
+      await first.commit(k, commitment(51));
+      await first.close();
+
+      const again = await openChain(loadConfig(env), log);
+      expect(again.registryAddress).toBe(first.registryAddress);
+      await again.close();
+
+      const configured = await openChain(
+        loadConfig({ ...env, DATA_DIR: os.tmpdir(), CHAIN_REGISTRY_ADDRESS: first.registryAddress, CHAIN_TOKEN_ADDRESS: first.tokenAddress }),
+        log,
+      );
+      expect(await configured.readCommitment(k)).toBe(commitment(51));
+      await configured.close();
+
+      const wrong = loadConfig({ ...env, CHAIN_REGISTRY_ADDRESS: Wallet.createRandom().address, CHAIN_TOKEN_ADDRESS: first.tokenAddress });
+      await expect(openChain(wrong, log)).rejects.toThrow(/No contract/);
+    } finally {
+      await node.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('needs the key with the URL', () => {
+    expect(() => loadConfig({ CHAIN_RPC_URL: 'http://127.0.0.1:8545' })).toThrow(/CHAIN_PRIVATE_KEY/);
   });
 });

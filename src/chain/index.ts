@@ -111,7 +111,10 @@ async function connect(opts: ConnectOptions): Promise<Chain> {
     return next;
   };
 
-  const deployment = await ensureDeployment(opts, provider, signer, owner, chainId);
+  const deployment = await ensureDeployment(opts, provider, signer, owner, chainId).catch((error: unknown) => {
+    provider.destroy();
+    throw error;
+  });
   const registry = new Contract(deployment.registry, registryArtifact.abi as InterfaceAbi, signer);
   const token = new Contract(deployment.token, pointsArtifact.abi as InterfaceAbi, signer);
 
