@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Chain } from './chain/index.js';
 import type { Config } from './config.js';
 import type { Sealer } from './domain/sealing.js';
+import type { Scheduler } from './jobs/scheduler.js';
 import type { Db } from './db.js';
 import type { PubSub } from './events.js';
 import type { Loaders } from './loaders.js';
@@ -24,6 +25,7 @@ export interface Context {
   chain: Chain;
   /** Rules on submitted cases as soon as they arrive. */
   sealer: Sealer;
+  scheduler: Scheduler;
   viewer: Viewer | null;
   loaders: Loaders;
   /** Who sent the operation, for rate limits of anonymous callers. */

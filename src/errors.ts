@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'HANDLE_TAKEN'
   | 'WALLET_TAKEN'
   | 'INVALID_SIGNATURE'
-  | 'INVALID_CREDENTIALS';
+  | 'INVALID_CREDENTIALS'
+  | 'JOB_BUSY';
 
 export class AppError extends GraphQLError {
   constructor(

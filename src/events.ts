@@ -7,6 +7,7 @@ import { createPubSub } from 'graphql-yoga';
 export type Topics = {
   caseOpened: [{ caseId: string }];
   caseClosed: [{ caseId: string }];
+  jobCompleted: [{ runId: string }];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<Topics>>;

@@ -14,6 +14,7 @@ async function main() {
   const runtime = await startRuntime(config, database.db, log);
   const app = buildApp(runtime.deps);
   const port = await app.start(config.PORT, config.HOST);
+  runtime.deps.scheduler.start();
   log.info({ port, database: database.embedded ? 'embedded' : 'server' }, 'Verdict is listening');
   console.log(`GraphiQL: http://localhost:${port}${config.GRAPHQL_PATH}`);
 

@@ -7,6 +7,8 @@ import type { Db } from './db.js';
 import { createSealer, type SealingDeps } from './domain/sealing.js';
 import { loadSessionKeys } from './domain/sessions.js';
 import { createEvents } from './events.js';
+import { allJobs, type JobDeps } from './jobs/index.js';
+import { createScheduler, schedulesFromConfig } from './jobs/scheduler.js';
 
 export interface Runtime {
   deps: AppDeps;
@@ -16,7 +18,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Everything a server needs around its database: chain, judge, events, sessions. */
+/** Everything a server needs around its database: chain, judge, events, sessions, jobs (not started). */
 export async function startRuntime(config: Config, db: Db, log: Logger, options: { inMemoryChain?: boolean } = {}): Promise<Runtime> {
   const chain = await openChain(config, log, { inMemory: options.inMemoryChain ?? false });
   const judge = createJudge(config, log);
@@ -30,11 +32,20 @@ export async function startRuntime(config: Config, db: Db, log: Logger, options:
     settings: { rewardPool: config.CASE_REWARD_POOL, durationHours: config.CASE_DURATION_HOURS },
   };
   const sealer = createSealer(sealing);
+  const scheduler = createScheduler<JobDeps>({
+    db,
+    log,
+    jobs: allJobs,
+    deps: { db, chain, log, pubsub, config, sealing },
+    schedules: schedulesFromConfig(config),
+    onRunFinished: (run) => pubsub.publish('jobCompleted', { runId: run.id }),
+  });
   return {
-    deps: { config, db, log, pubsub, chain, sealer, sessions: loadSessionKeys(config) },
+    deps: { config, db, log, pubsub, chain, sealer, scheduler, sessions: loadSessionKeys(config) },
     sealing,
     judge,
     async close() {
+      await scheduler.stop();
       await sealer.stop();
       await chain.close();
     },

@@ -26,7 +26,7 @@ afterAll(() => t.close());
 const run = (deps: SealingDeps, now = new Date()) =>
   caseGenerationJob.run({ sealing: deps }, { now, signal: new AbortController().signal, trigger: 'manual' });
 const check = (chain: Chain = t.chain, now = new Date()) =>
-  verdictCheckJob.run({ db: t.db, chain, log: t.sealing.log, confirmations: 1 }, { now, signal: new AbortController().signal, trigger: 'manual' });
+  verdictCheckJob.run({ db: t.db, chain, log: t.sealing.log, config: t.config }, { now, signal: new AbortController().signal, trigger: 'manual' });
 
 /** The real chain, with a fault injected into one operation. */
 function failing(chain: Chain, fault: 'before-send' | 'after-send'): Chain {

@@ -2,6 +2,7 @@ import { builder } from './builder.js';
 import './types/account.js';
 import './types/badge.js';
 import './types/case.js';
+import './types/jobs.js';
 import './types/participation.js';
 import './types/user.js';
 import './types/verdict.js';

@@ -3,4 +3,4 @@
  * server process, real races). CI always has the machine's server, so nothing is skipped there.
  */
 export const postgresServerUrl: string | undefined =
-  process.env.TEST_DATABASE_URL ?? (process.env.CI === 'true' ? 'postgresql://postgres@127.0.0.1:5432/test' : undefined);
+  process.env.TEST_DATABASE_URL || (process.env.CI === 'true' ? 'postgresql://postgres@127.0.0.1:5432/test' : undefined);

@@ -1,0 +1,21 @@
+import type { Logger } from 'pino';
+import type { Chain } from '../chain/index.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db.js';
+import type { SealingDeps } from '../domain/sealing.js';
+import type { PubSub } from '../events.js';
+import { caseGenerationJob } from './case-generation.js';
+import type { Job } from './types.js';
+import { verdictCheckJob } from './verdict-check.js';
+
+/** What jobs may use; each takes the part it needs. */
+export interface JobDeps {
+  db: Db;
+  chain: Chain;
+  log: Logger;
+  pubsub: PubSub;
+  config: Config;
+  sealing: SealingDeps;
+}
+
+export const allJobs: Job<JobDeps>[] = [caseGenerationJob, verdictCheckJob];

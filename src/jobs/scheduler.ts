@@ -1,0 +1,175 @@
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Cron } from 'croner';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
+import type { Db } from '../db.js';
+import type { JobRun } from '../generated/prisma/client.js';
+import { JOB_NAMES, type Job, type JobName, type JobRunContext } from './types.js';
+
+export const JOB_ENV: Record<JobName, keyof Config> = {
+  'case-generation': 'JOB_CASE_GENERATION',
+  'case-closure': 'JOB_CASE_CLOSURE',
+  'tx-monitor': 'JOB_TX_MONITOR',
+  'verdict-check': 'JOB_VERDICT_CHECK',
+  leaderboard: 'JOB_LEADERBOARD',
+  badges: 'JOB_BADGES',
+};
+
+/** Cron patterns from JOB_* variables: unset keeps the default, `off` disables the job. */
+export function schedulesFromConfig(config: Config): Partial<Record<JobName, string>> {
+  const schedules: Partial<Record<JobName, string>> = {};
+  for (const name of JOB_NAMES) {
+    const value = config[JOB_ENV[name]];
+    if (typeof value === 'string') schedules[name] = value;
+  }
+  return schedules;
+}
+
+export interface SchedulerOptions<Deps> {
+  db: Db;
+  log: Logger;
+  jobs: Job<Deps>[];
+  deps: Deps;
+  schedules?: Partial<Record<JobName, string>>;
+  /** Names this server in job_locks; unique per process by default. */
+  holder?: string;
+  /** How long a claim lasts without renewal; renewed every third of it while the job runs. */
+  leaseMs?: number;
+  /** How long stop() waits for running jobs. */
+  stopTimeoutMs?: number;
+  /** Called after a run's record is committed. */
+  onRunFinished?: (run: JobRun) => void;
+}
+
+export type RunOutcome = JobRun | { skipped: 'busy' };
+
+/**
+ * Runs jobs on their croner schedules or on demand. A run first claims the job's row in
+ * job_locks (one statement, so two servers cannot both win), records itself in job_runs, and
+ * releases the claim at the end; a crashed server's claim lapses with its lease.
+ */
+export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
+  const { db, log, deps } = options;
+  const holder = options.holder ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const leaseMs = options.leaseMs ?? 5 * 60_000;
+  const jobs = new Map(options.jobs.map((job) => [job.name, job]));
+  const running = new Map<JobName, { done: Promise<unknown>; abort: AbortController }>();
+  const crons = new Map<JobName, Cron>();
+  let stopped = false;
+
+  const patternOf = (job: Job<Deps>) => {
+    const configured = options.schedules?.[job.name];
+    return configured === 'off' ? null : (configured ?? job.defaultSchedule);
+  };
+  for (const job of jobs.values()) {
+    const pattern = patternOf(job);
+    if (!pattern) continue;
+    try {
+      crons.set(
+        job.name,
+        new Cron(pattern, { paused: true, protect: true, catch: true }, async () => {
+          await runNow(job.name, 'schedule');
+        }),
+      );
+    } catch (error) {
+      throw new Error(`Invalid schedule for job ${job.name} (${JOB_ENV[job.name]}="${pattern}"): ${(error as Error).message}`);
+    }
+  }
+
+  async function claim(name: JobName): Promise<boolean> {
+    const rows = await db.$queryRaw<{ holder: string }[]>`
+      INSERT INTO job_locks (job, holder, locked_until)
+      VALUES (${name}, ${holder}, now() + ${leaseMs} * interval '1 millisecond')
+      ON CONFLICT (job) DO UPDATE SET holder = EXCLUDED.holder, locked_until = EXCLUDED.locked_until
+      WHERE job_locks.locked_until < now()
+      RETURNING holder`;
+    return rows.length === 1;
+  }
+
+  const renew = (name: JobName) =>
+    db.$executeRaw`UPDATE job_locks SET locked_until = now() + ${leaseMs} * interval '1 millisecond'
+      WHERE job = ${name} AND holder = ${holder}`;
+  const release = (name: JobName) => db.$executeRaw`DELETE FROM job_locks WHERE job = ${name} AND holder = ${holder}`;
+
+  async function execute(job: Job<Deps>, trigger: JobRunContext['trigger'], abort: AbortController): Promise<RunOutcome> {
+    if (!(await claim(job.name))) return { skipped: 'busy' };
+    const heartbeat = setInterval(() => void renew(job.name).catch(() => undefined), leaseMs / 3);
+    try {
+      const record = await db.jobRun.create({ data: { job: job.name, trigger } });
+      let finished: JobRun;
+      try {
+        const result = await job.run(deps, { now: new Date(), signal: abort.signal, trigger });
+        finished = await db.jobRun.update({
+          where: { id: record.id },
+          data: {
+            status: 'SUCCEEDED',
+            finishedAt: new Date(),
+            items: result.items,
+            successes: result.successes,
+            failures: result.failures,
+            result: (result.summary ?? undefined) as never,
+          },
+        });
+      } catch (error) {
+        log.error({ err: error, job: job.name }, 'job failed');
+        finished = await db.jobRun.update({
+          where: { id: record.id },
+          data: { status: 'FAILED', finishedAt: new Date(), error: error instanceof Error ? error.message : String(error) },
+        });
+      }
+      log.info({ job: job.name, status: finished.status, items: finished.items, failures: finished.failures }, 'job run finished');
+      options.onRunFinished?.(finished);
+      return finished;
+    } finally {
+      clearInterval(heartbeat);
+      await release(job.name).catch(() => undefined);
+    }
+  }
+
+  /** Runs a job now unless it is already running here or on another server. */
+  async function runNow(name: JobName, trigger: JobRunContext['trigger'] = 'manual'): Promise<RunOutcome> {
+    const job = jobs.get(name);
+    if (!job) throw new AppError('NOT_FOUND', `The job ${name} is not available on this server`);
+    if (stopped || running.has(name)) return { skipped: 'busy' };
+    const abort = new AbortController();
+    const done = execute(job, trigger, abort);
+    running.set(name, { done, abort });
+    try {
+      return await done;
+    } finally {
+      running.delete(name);
+    }
+  }
+
+  return {
+    holder,
+    runNow,
+    start() {
+      for (const cron of crons.values()) cron.resume();
+    },
+    /** Stops the schedules and waits (bounded) for running jobs. */
+    async stop() {
+      stopped = true;
+      for (const cron of crons.values()) cron.stop();
+      const waiting = [...running.values()];
+      for (const { abort } of waiting) abort.abort();
+      const timeout = new Promise((resolve) => setTimeout(resolve, options.stopTimeoutMs ?? 10_000).unref());
+      await Promise.race([Promise.allSettled(waiting.map((r) => r.done)), timeout]);
+    },
+    async describe() {
+      return Promise.all(
+        [...jobs.values()].map(async (job) => ({
+          name: job.name,
+          schedule: patternOf(job),
+          running: running.has(job.name),
+          nextRunAt: crons.get(job.name)?.nextRun() ?? null,
+          lastRun: await db.jobRun.findFirst({ where: { job: job.name }, orderBy: { startedAt: 'desc' } }),
+        })),
+      );
+    },
+  };
+}
+
+export type Scheduler = ReturnType<typeof createScheduler>;
