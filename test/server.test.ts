@@ -73,7 +73,7 @@ describe('npm start on the embedded database', () => {
     expect((await query(again.url, SIGN_IN, credentials)).data.signIn.user.handle).toBe('persistent');
     again.child.kill('SIGTERM');
     expect((await again.exited).code).toBe(0);
-  });
+  }, 180_000);
 
   it('stops at start-up on a bad setting, naming the variable', async () => {
     const { code, output } = await launch({ DATA_DIR: dataDir, PORT: 'eighty' }).exited;
@@ -82,7 +82,7 @@ describe('npm start on the embedded database', () => {
     const badUrl = await launch({ DATA_DIR: dataDir, DATABASE_URL: 'mysql://nope' }).exited;
     expect(badUrl.code).toBe(1);
     expect(badUrl.output).toMatch(/DATABASE_URL/);
-  });
+  }, 60_000);
 });
 
 const serverUrl = postgresServerUrl;
@@ -109,5 +109,5 @@ describe.skipIf(!serverUrl)('npm start with DATABASE_URL (skipped: set TEST_DATA
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     }
-  });
+  }, 120_000);
 });
