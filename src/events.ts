@@ -1,4 +1,6 @@
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
+import { Redis } from 'ioredis';
 
 /**
  * The typed topic map. Payloads carry ids only: subscribers re-read the rows through Prisma so
@@ -11,9 +13,24 @@ export type Topics = {
 };
 
 export type PubSub = ReturnType<typeof createPubSub<Topics>>;
-type EventTarget = NonNullable<Parameters<typeof createPubSub>[0]>['eventTarget'];
 
-/** In-process by default; pass a Redis event target to share events across servers. */
-export function createEvents(eventTarget?: EventTarget): PubSub {
-  return createPubSub<Topics>(eventTarget ? { eventTarget } : {});
+export interface Events {
+  pubsub: PubSub;
+  close(): Promise<void>;
+}
+
+/**
+ * In-process by default. With a Redis URL every event goes through Redis, so a subscriber on
+ * any server hears what any other server published.
+ */
+export function createEvents(redisUrl?: string): Events {
+  if (!redisUrl) return { pubsub: createPubSub<Topics>(), close: async () => {} };
+  const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  return {
+    pubsub: createPubSub<Topics>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) }),
+    async close() {
+      await Promise.all([publishClient.quit(), subscribeClient.quit()]);
+    },
+  };
 }

@@ -22,7 +22,8 @@ export interface Runtime {
 export async function startRuntime(config: Config, db: Db, log: Logger, options: { inMemoryChain?: boolean } = {}): Promise<Runtime> {
   const chain = await openChain(config, log, { inMemory: options.inMemoryChain ?? false });
   const judge = createJudge(config, log);
-  const pubsub = createEvents();
+  const events = createEvents(config.REDIS_URL);
+  const pubsub = events.pubsub;
   const sealing: SealingDeps = {
     db,
     chain,
@@ -48,6 +49,7 @@ export async function startRuntime(config: Config, db: Db, log: Logger, options:
       await scheduler.stop();
       await sealer.stop();
       await chain.close();
+      await events.close();
     },
   };
 }

@@ -4,3 +4,7 @@
  */
 export const postgresServerUrl: string | undefined =
   process.env.TEST_DATABASE_URL || (process.env.CI === 'true' ? 'postgresql://postgres@127.0.0.1:5432/test' : undefined);
+
+/** Redis for the scale-out tests; CI always has the machine's. */
+export const redisUrl: string | undefined =
+  process.env.TEST_REDIS_URL || (process.env.CI === 'true' ? 'redis://127.0.0.1:6379' : undefined);
