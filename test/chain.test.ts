@@ -104,6 +104,11 @@ describe('transaction states', () => {
 });
 
 describe('the embedded dev chain', () => {
+  it('signs nothing for callers of its RPC, not even as the owner', async () => {
+    const [owner] = (await chain.rpc('eth_accounts')) as string[];
+    await expect(chain.rpc('eth_sendTransaction', [{ from: owner, to: owner, value: '0x1' }])).rejects.toThrow(/lock|sign|unknown/i);
+  });
+
   it('persists its state and deployment across restarts', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-chain-'));
     try {

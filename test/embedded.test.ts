@@ -3,22 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataDirLockedError, startEmbeddedPostgres } from '../src/db/embedded.js';
+import { queryRows } from './support/pg-admin.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 
 const START_TIMEOUT = 60_000;
-
-async function queryOnce<T extends pg.QueryResultRow>(poolConfig: pg.PoolConfig, sql: string): Promise<T[]> {
-  const client = new pg.Client(poolConfig);
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** Inodes of TCP sockets in LISTEN state that this process holds (Linux /proc). */
 function ownTcpListeners(): Set<string> {
@@ -59,7 +49,7 @@ describe('embedded PostgreSQL on a data directory', () => {
       const second = startEmbeddedPostgres({ dataDir });
       await expect(second).rejects.toBeInstanceOf(DataDirLockedError);
       await expect(second).rejects.toThrow(new RegExp(`${dataDir}.*process ${process.pid}`));
-      await queryOnce(first.poolConfig, `CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')`);
+      await queryRows(first.poolConfig, `CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')`);
     } finally {
       await first.stop();
     }
@@ -69,7 +59,7 @@ describe('embedded PostgreSQL on a data directory', () => {
 
     const again = await startEmbeddedPostgres({ dataDir });
     try {
-      expect(await queryOnce(again.poolConfig, 'SELECT v FROM kept')).toEqual([{ v: 'still here' }]);
+      expect(await queryRows(again.poolConfig, 'SELECT v FROM kept')).toEqual([{ v: 'still here' }]);
     } finally {
       await again.stop();
     }
@@ -98,7 +88,7 @@ describe('embedded PostgreSQL on a data directory', () => {
       expect(fs.statSync(path.join(host, '.s.PGSQL.5432')).isSocket()).toBe(true);
       expect(fs.statSync(host).mode & 0o777).toBe(0o700);
       expect(db.poolConfig.max).toBe(1);
-      expect(await queryOnce(db.poolConfig, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      expect(await queryRows(db.poolConfig, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
     } finally {
       await db.stop();
     }

@@ -2,13 +2,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresServerUrl } from './support/env.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { deployMigrations, diffMigrationsToSchema, migrationStatus } from '../src/db/migrations.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
-import { adminQuery, databaseUrl } from './support/pg-admin.js';
+import { adminQuery, databaseUrl, queryRows } from './support/pg-admin.js';
 
 const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../prisma/migrations');
 const SCHEMA_PATH = path.resolve(import.meta.dirname, '../prisma/schema.prisma');
@@ -19,16 +19,6 @@ const migrationNames = fs
   .sort();
 
 const ENGINE_TIMEOUT = 120_000;
-
-async function query<T extends pg.QueryResultRow>(poolConfig: pg.PoolConfig, sql: string): Promise<T[]> {
-  const client = new pg.Client(poolConfig);
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-migrations-'));
@@ -92,7 +82,7 @@ describe.each(targets)('deploy on an empty %s', (_label, open) => {
 
     expect(await deployMigrations(target.poolConfig)).toEqual(migrationNames);
 
-    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
+    const rows = await queryRows<{ migration_name: string; checksum: string; finished_at: Date | null }>(
       target.poolConfig,
       'SELECT migration_name, checksum, finished_at FROM _prisma_migrations ORDER BY migration_name',
     );
@@ -120,7 +110,7 @@ describe.each(targets)('deploy on an empty %s', (_label, open) => {
       );
       await expect(deployMigrations(target.poolConfig, { migrationsDir: dir })).rejects.toThrow(/division by zero/);
 
-      const columns = await query(
+      const columns = await queryRows(
         target.poolConfig,
         `SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'half_done'`,
       );

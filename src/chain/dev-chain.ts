@@ -20,7 +20,8 @@ export async function startDevChain(dir?: string) {
   }
   const server = ganache.server({
     chain: { chainId: DEV_CHAIN_ID, hardfork: 'shanghai' },
-    wallet: { accounts: [{ secretKey: ownerKey, balance: 10n ** 24n }] },
+    // Locked: its RPC signs nothing; Verdict signs its own transactions with the owner key.
+    wallet: { accounts: [{ secretKey: ownerKey, balance: 10n ** 24n }], lock: true },
     logging: { quiet: true },
     ...(dir ? { database: { dbPath: path.join(dir, 'db') } } : {}),
   });

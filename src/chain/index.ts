@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Contract, ContractFactory, JsonRpcProvider, Wallet, getAddress, isHexString, type InterfaceAbi } from 'ethers';
+import { Contract, ContractFactory, JsonRpcProvider, Wallet, getAddress, type InterfaceAbi } from 'ethers';
 import type { Logger } from 'pino';
 import registryArtifact from '../../contracts/artifacts/VerdictRegistry.json' with { type: 'json' };
 import pointsArtifact from '../../contracts/artifacts/VerdictPoints.json' with { type: 'json' };
@@ -191,5 +191,3 @@ async function ensureDeployment(
   opts.log.info(deployment, 'deployed the Verdict contracts');
   return deployment;
 }
-
-export const isBytes32 = (value: string) => isHexString(value, 32);
