@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import type { SealingDeps } from '../domain/sealing.js';
 import type { PubSub } from '../events.js';
+import { caseClosureJob } from './case-closure.js';
 import { caseGenerationJob } from './case-generation.js';
 import type { Job } from './types.js';
 import { verdictCheckJob } from './verdict-check.js';
@@ -18,4 +19,4 @@ export interface JobDeps {
   sealing: SealingDeps;
 }
 
-export const allJobs: Job<JobDeps>[] = [caseGenerationJob, verdictCheckJob];
+export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, verdictCheckJob];

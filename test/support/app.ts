@@ -36,7 +36,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
   const log = options.logStream ? pino({ level: env.LOG_LEVEL ?? 'info' }, options.logStream) : pino({ level: 'silent' });
   const runtime = await startRuntime(config, database.prisma, log, { inMemoryChain: true });
   const app = buildApp(runtime.deps);
-  const { pubsub, sessions, chain } = runtime.deps;
+  const { pubsub, sessions, chain, scheduler } = runtime.deps;
 
   async function gql<TResult, TVariables>(
     document: TypedDocumentNode<TResult, TVariables>,
@@ -63,6 +63,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     pubsub,
     sessions,
     chain,
+    scheduler,
     sealing: runtime.sealing,
     gql,
     async close() {

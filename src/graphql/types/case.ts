@@ -85,6 +85,13 @@ builder.queryFields((t) => ({
 }));
 
 builder.subscriptionFields((t) => ({
+  caseClosed: t.prismaField({
+    type: 'Case',
+    description: 'A case closed: its ruling is revealed and its rewards are settled.',
+    subscribe: (_root, _args, ctx) => ctx.pubsub.subscribe('caseClosed'),
+    resolve: (query, event: { caseId: string }, _args, ctx) =>
+      ctx.db.case.findUniqueOrThrow({ ...query, where: { id: event.caseId } }),
+  }),
   caseOpened: t.prismaField({
     type: 'Case',
     description: 'A case opened for voting.',

@@ -106,3 +106,19 @@ function caseId(id: string): string {
   if (!row) throw notFound('Case');
   return row;
 }
+
+builder.prismaObject('CaseSettlement', {
+  description: 'How a closed case paid out its pool: paid + treasury = pool, exactly.',
+  fields: (t) => ({
+    pool: t.exposeInt('pool'),
+    winningSide: t.expose('winningSide', { type: Side }),
+    winnerCount: t.exposeInt('winnerCount'),
+    participantCount: t.exposeInt('participantCount'),
+    paid: t.exposeInt('paid'),
+    treasury: t.exposeInt('treasury', { description: 'What could not be paid: remainders, missing winners or arguments, no eligible creator.' }),
+  }),
+});
+
+builder.prismaObjectFields('Case', (t) => ({
+  settlement: t.relation('settlement', { nullable: true, description: 'Null until the case closed.' }),
+}));

@@ -1,0 +1,158 @@
+import type { Db } from '../db.js';
+import type { Side } from '../generated/prisma/enums.js';
+
+/** SPEC §1 "Winning and rewards", in whole points of the pool P. */
+export interface ShareInput {
+  pool: number;
+  winners: number;
+  participants: number;
+  /** How many arguments placed (0–3). */
+  topArguments: number;
+  /** A user creator and at least 100 participants. */
+  creatorEligible: boolean;
+}
+
+export interface Shares {
+  perWinner: number;
+  /** Rank 1, 2, 3. */
+  topArgument: [number, number, number];
+  perParticipant: number;
+  creator: number;
+  paid: number;
+  treasury: number;
+}
+
+const percent = (pool: number, p: number) => Math.floor((pool * p) / 100);
+export const CREATOR_MIN_PARTICIPANTS = 100;
+
+/**
+ * 40 % split equally among winning voters, 15/9/6 % to the top three arguments, 20 % split
+ * equally among participants, 10 % to an eligible creator; every share floored. Whatever is not
+ * paid (remainders, nobody to pay) is the treasury, so paid + treasury = pool exactly.
+ */
+export function computeShares(input: ShareInput): Shares {
+  const { pool, winners, participants, topArguments, creatorEligible } = input;
+  const perWinner = winners > 0 ? Math.floor(percent(pool, 40) / winners) : 0;
+  const ranks = [15, 9, 6].map((p, i) => (i < topArguments ? percent(pool, p) : 0)) as [number, number, number];
+  const perParticipant = participants > 0 ? Math.floor(percent(pool, 20) / participants) : 0;
+  const creator = creatorEligible ? percent(pool, 10) : 0;
+  const paid = perWinner * winners + ranks[0] + ranks[1] + ranks[2] + perParticipant * participants + creator;
+  return { perWinner, topArgument: ranks, perParticipant, creator, paid, treasury: pool - paid };
+}
+
+/** Test hook: throw inside the closing transaction right after the named step. */
+export type ClosureStep = 'claim' | 'rank' | 'rewards' | 'points' | 'settlement';
+
+export interface ClosedCase {
+  caseId: string;
+  winningSide: Side;
+  shares: Shares;
+}
+
+/**
+ * Closes one due case in ONE transaction: the status change (which also claims the case, so a
+ * second closer finds nothing to do), the top-3 ranks, every reward, the points of users paid
+ * off-chain, and the settlement line. A crash anywhere leaves the case open and untouched for
+ * the next run. All of it is set-based: no row of votes or arguments is loaded here.
+ */
+export async function closeCase(db: Db, caseId: string, now = new Date(), failAfter?: ClosureStep): Promise<ClosedCase | null> {
+  const fault = (step: ClosureStep) => {
+    if (failAfter === step) throw new Error(`injected failure after ${step}`);
+  };
+  return db.$transaction(async (tx) => {
+    const [claimed] = await tx.$queryRaw<{ pool: number; creator_id: string | null; side: Side }[]>`
+      UPDATE cases c SET status = 'CLOSED', closed_at = ${now}
+      FROM sealed_rulings r
+      WHERE c.id = ${caseId}::uuid AND r.case_id = c.id AND c.status = 'OPEN' AND c.closes_at <= ${now}
+      RETURNING c.reward_pool AS pool, c.creator_id, r.side`;
+    if (!claimed) return null;
+    fault('claim');
+
+    const placed = await tx.$executeRaw`
+      WITH ranked AS (
+        SELECT id, row_number() OVER (ORDER BY upvote_count DESC, created_at ASC, id ASC) AS place
+        FROM arguments WHERE case_id = ${caseId}::uuid AND upvote_count >= 1
+      )
+      UPDATE arguments a SET top_rank = ranked.place
+      FROM ranked WHERE a.id = ranked.id AND ranked.place <= 3`;
+    fault('rank');
+
+    const [counts] = await tx.$queryRaw<{ votes_a: number; votes_b: number; participants: number }[]>`
+      SELECT
+        (SELECT count(*) FROM votes WHERE case_id = ${caseId}::uuid AND side = 'A')::int AS votes_a,
+        (SELECT count(*) FROM votes WHERE case_id = ${caseId}::uuid AND side = 'B')::int AS votes_b,
+        (SELECT count(*) FROM (
+          SELECT user_id FROM votes WHERE case_id = ${caseId}::uuid
+          UNION SELECT user_id FROM arguments WHERE case_id = ${caseId}::uuid
+        ) p)::int AS participants`;
+    const winners = claimed.side === 'A' ? counts!.votes_a : counts!.votes_b;
+    const shares = computeShares({
+      pool: claimed.pool,
+      winners,
+      participants: counts!.participants,
+      topArguments: placed,
+      creatorEligible: claimed.creator_id !== null && counts!.participants >= CREATOR_MIN_PARTICIPANTS,
+    });
+    const [first, second, third] = shares.topArgument;
+
+    // Users without a wallet are credited at once (COMPLETED); the others wait for a payout.
+    await tx.$executeRaw`
+      INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at)
+      SELECT e.user_id, ${caseId}::uuid, e.kind::"RewardKind", e.amount,
+        CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
+        CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END
+      FROM (
+        SELECT user_id, 'WINNING_VOTE' AS kind, ${shares.perWinner}::int AS amount
+          FROM votes WHERE case_id = ${caseId}::uuid AND side = ${claimed.side}::"Side"
+        UNION ALL
+        SELECT user_id, 'TOP_ARGUMENT', (ARRAY[${first}::int, ${second}::int, ${third}::int])[top_rank]
+          FROM arguments WHERE case_id = ${caseId}::uuid AND top_rank IS NOT NULL
+        UNION ALL
+        SELECT user_id, 'PARTICIPATION', ${shares.perParticipant}::int FROM (
+          SELECT user_id FROM votes WHERE case_id = ${caseId}::uuid
+          UNION SELECT user_id FROM arguments WHERE case_id = ${caseId}::uuid
+        ) p
+        UNION ALL
+        SELECT ${claimed.creator_id}::uuid, 'CREATOR', ${shares.creator}::int WHERE ${shares.creator}::int > 0
+      ) e
+      JOIN users u ON u.id = e.user_id
+      WHERE e.amount > 0`;
+    fault('rewards');
+
+    await tx.$executeRaw`
+      UPDATE users u SET total_points = u.total_points + s.points, updated_at = ${now}
+      FROM (
+        SELECT user_id, sum(amount)::int AS points FROM rewards
+        WHERE case_id = ${caseId}::uuid AND status = 'COMPLETED' GROUP BY user_id
+      ) s
+      WHERE u.id = s.user_id`;
+    fault('points');
+
+    await tx.caseSettlement.create({
+      data: {
+        caseId,
+        pool: claimed.pool,
+        winningSide: claimed.side,
+        winnerCount: winners,
+        participantCount: counts!.participants,
+        votesA: counts!.votes_a,
+        votesB: counts!.votes_b,
+        paid: shares.paid,
+        treasury: shares.treasury,
+      },
+    });
+    fault('settlement');
+    return { caseId, winningSide: claimed.side, shares };
+  });
+}
+
+/** Ids of OPEN cases whose time is up. */
+export async function dueCases(db: Db, now: Date, limit = 100): Promise<string[]> {
+  const rows = await db.case.findMany({
+    where: { status: 'OPEN', closesAt: { lte: now } },
+    select: { id: true },
+    orderBy: { closesAt: 'asc' },
+    take: limit,
+  });
+  return rows.map((r) => r.id);
+}
