@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'WALLET_TAKEN'
   | 'INVALID_SIGNATURE'
   | 'INVALID_CREDENTIALS'
-  | 'JOB_BUSY';
+  | 'JOB_BUSY'
+  | 'CONFLICT';
 
 export class AppError extends GraphQLError {
   constructor(

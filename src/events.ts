@@ -10,6 +10,8 @@ export type Topics = {
   caseOpened: [{ caseId: string }];
   caseClosed: [{ caseId: string }];
   jobCompleted: [{ runId: string }];
+  /** Per user: only that user's subscription hears it. */
+  rewardUpdated: [userId: string, { rewardId: string }];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<Topics>>;

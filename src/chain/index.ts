@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Contract, ContractFactory, JsonRpcProvider, Wallet, getAddress, type InterfaceAbi } from 'ethers';
+import { Contract, ContractFactory, JsonRpcProvider, Transaction, Wallet, getAddress, type InterfaceAbi } from 'ethers';
 import type { Logger } from 'pino';
 import registryArtifact from '../../contracts/artifacts/VerdictRegistry.json' with { type: 'json' };
 import pointsArtifact from '../../contracts/artifacts/VerdictPoints.json' with { type: 'json' };
@@ -27,8 +27,12 @@ export interface Chain {
   /** The transaction that committed this key, from the registry's events; null when none. */
   findCommit(caseKey: string): Promise<{ hash: string; blockNumber: bigint } | null>;
   readCommitment(caseKey: string): Promise<string | null>;
-  /** One mintBatch transaction paying every entry. */
-  payBatch(payments: { to: string; amount: bigint }[]): Promise<{ hash: string }>;
+  /**
+   * One mintBatch transaction paying every entry. The transaction is signed first and its hash
+   * handed to `record`; it is broadcast only once `record` resolved, so a payout is on file
+   * before it can exist on chain (a crash in between leaves a hash that is never found).
+   */
+  payBatch(payments: { to: string; amount: bigint }[], record?: (hash: string) => Promise<void>): Promise<{ hash: string }>;
   transactionStatus(hash: string, minConfirmations: number): Promise<ChainTxStatus>;
   /** Raw JSON-RPC, for operators and tests of the dev chain (evm_mine, miner_stop, …). */
   rpc(method: string, params?: unknown[]): Promise<unknown>;
@@ -135,14 +139,17 @@ async function connect(opts: ConnectOptions): Promise<Chain> {
       const value = (await registry.getFunction('commitmentOf')(caseKey)) as string;
       return value === ZERO ? null : value.toLowerCase();
     },
-    payBatch: (payments) =>
+    payBatch: (payments, record) =>
       serialized(async (nonce) => {
-        const tx = await token.getFunction('mintBatch')(
+        const request = await token.getFunction('mintBatch').populateTransaction(
           payments.map((p) => getAddress(p.to)),
           payments.map((p) => p.amount),
-          { nonce },
         );
-        return { hash: tx.hash as string };
+        const signed = await signer.signTransaction(await signer.populateTransaction({ ...request, nonce }));
+        const hash = Transaction.from(signed).hash!;
+        await record?.(hash);
+        await provider.broadcastTransaction(signed);
+        return { hash };
       }),
     async transactionStatus(hash, minConfirmations) {
       const receipt = await provider.getTransactionReceipt(hash);

@@ -7,6 +7,7 @@ import type { PubSub } from '../events.js';
 import { caseClosureJob } from './case-closure.js';
 import { caseGenerationJob } from './case-generation.js';
 import type { Job } from './types.js';
+import { txMonitorJob } from './tx-monitor.js';
 import { verdictCheckJob } from './verdict-check.js';
 
 /** What jobs may use; each takes the part it needs. */
@@ -19,4 +20,4 @@ export interface JobDeps {
   sealing: SealingDeps;
 }
 
-export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, verdictCheckJob];
+export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob];
