@@ -66,6 +66,16 @@ describe('payouts', () => {
     expect(await sendPayouts(deps)).toEqual({ batches: [], rewards: 0 });
   });
 
+  it('pays once when two payout runners race', async () => {
+    await clearQueue();
+    const { users } = await closedCaseWith(2);
+    const outcomes = await Promise.allSettled([sendPayouts(deps), sendPayouts(deps), sendPayouts(deps)]);
+    const sent = outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value.batches : []));
+    expect(sent).toHaveLength(1);
+    await monitorPayouts(deps);
+    for (const u of users) expect(await balanceOf(u.walletAddress!)).toBe(200n + 100n);
+  });
+
   it('puts at most 100 rewards in one transaction', async () => {
     await clearQueue();
     await closedCaseWith(60);
