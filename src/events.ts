@@ -1,6 +1,13 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import type { LeaderboardEntry } from './domain/leaderboard.js';
+
+export interface LeaderboardUpdate {
+  period: string;
+  computedAt: string;
+  entries: LeaderboardEntry[];
+}
 
 /**
  * The typed topic map. Payloads carry ids only: subscribers re-read the rows through Prisma so
@@ -10,6 +17,8 @@ export type Topics = {
   caseOpened: [{ caseId: string }];
   caseClosed: [{ caseId: string }];
   jobCompleted: [{ runId: string }];
+  /** Per period; carries the public top entries, so no subscriber has to query. */
+  leaderboardUpdated: [period: string, LeaderboardUpdate];
   /** Per user: only that user's subscription hears it. */
   rewardUpdated: [userId: string, { rewardId: string }];
 };

@@ -3,6 +3,7 @@ import './types/account.js';
 import './types/badge.js';
 import './types/case.js';
 import './types/jobs.js';
+import './types/leaderboard.js';
 import './types/participation.js';
 import './types/rewards.js';
 import './types/user.js';

@@ -6,6 +6,7 @@ import type { SealingDeps } from '../domain/sealing.js';
 import type { PubSub } from '../events.js';
 import { caseClosureJob } from './case-closure.js';
 import { caseGenerationJob } from './case-generation.js';
+import { leaderboardJob } from './leaderboard.js';
 import type { Job } from './types.js';
 import { txMonitorJob } from './tx-monitor.js';
 import { verdictCheckJob } from './verdict-check.js';
@@ -20,4 +21,4 @@ export interface JobDeps {
   sealing: SealingDeps;
 }
 
-export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob];
+export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob, leaderboardJob];

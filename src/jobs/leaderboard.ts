@@ -1,0 +1,19 @@
+import type { Db } from '../db.js';
+import { CACHE_SIZE, PERIODS, leaderboard, refreshLeaderboard } from '../domain/leaderboard.js';
+import type { PubSub } from '../events.js';
+import { DEFAULT_SCHEDULES, type Job } from './types.js';
+
+/** Job 5: the three periods, each cached and then announced once with its new top entries. */
+export const leaderboardJob: Job<{ db: Db; pubsub: PubSub }> = {
+  name: 'leaderboard',
+  defaultSchedule: DEFAULT_SCHEDULES.leaderboard,
+  async run({ db, pubsub }, { now }) {
+    const cached: Record<string, number> = {};
+    for (const period of PERIODS) {
+      cached[period] = await refreshLeaderboard(db, period, now);
+      const entries = await leaderboard(db, period, CACHE_SIZE, now);
+      pubsub.publish('leaderboardUpdated', period, { period, computedAt: now.toISOString(), entries });
+    }
+    return { items: PERIODS.length, successes: PERIODS.length, failures: 0, summary: { cached } };
+  },
+};

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rankOf } from '../src/domain/leaderboard.js';
+import { createTestApp, type TestApp } from './support/app.js';
+import { createCase, createUser } from './support/fixtures.js';
+
+let t: TestApp;
+const now = new Date();
+const ago = (ms: number) => new Date(now.getTime() - ms);
+const DAY = 24 * 3600_000;
+const ids: Record<string, string> = {};
+
+/** Completed points for a user, credited at a given time. */
+async function credit(handle: string, points: number, at: Date) {
+  const c = await createCase(t.db, { status: 'CLOSED' });
+  await t.db.reward.create({ data: { userId: ids[handle]!, caseId: c.id, kind: 'PARTICIPATION', amount: points, status: 'COMPLETED', completedAt: at } });
+  await t.db.user.update({ where: { id: ids[handle]! }, data: { totalPoints: { increment: points } } });
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  for (const handle of ['anna', 'bert', 'cleo', 'dora', 'emil', 'finn']) ids[handle] = (await createUser(t.db, { handle })).id;
+  await credit('anna', 100, ago(10 * DAY));
+  await credit('cleo', 50, ago(2 * DAY));
+  await credit('bert', 50, ago(2 * DAY));
+  await credit('dora', 30, ago(3600_000));
+  await credit('emil', 5, ago(7 * DAY)); // exactly on the weekly boundary: outside
+  await credit('finn', 5, ago(7 * DAY - 60_000)); // just inside
+});
+afterAll(() => t.close());
+
+const board = async (period: string, first = 10) => {
+  const response = await t.app.yoga.fetch('http://verdict.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `{ leaderboard(period: ${period}, first: ${first}) { rank points handle } }` }),
+  });
+  return (await response.json()).data?.leaderboard;
+};
+
+describe('leaderboards', () => {
+  it('rank every period with shared ranks that skip, ties by handle', async () => {
+    await t.scheduler.runNow('leaderboard');
+    expect(await board('ALL_TIME')).toEqual([
+      { rank: 1, points: 100, handle: 'anna' },
+      { rank: 2, points: 50, handle: 'bert' },
+      { rank: 2, points: 50, handle: 'cleo' },
+      { rank: 4, points: 30, handle: 'dora' },
+      { rank: 5, points: 5, handle: 'emil' },
+      { rank: 5, points: 5, handle: 'finn' },
+    ]);
+    expect(await board('WEEKLY')).toEqual([
+      { rank: 1, points: 50, handle: 'bert' },
+      { rank: 1, points: 50, handle: 'cleo' },
+      { rank: 3, points: 30, handle: 'dora' },
+      { rank: 4, points: 5, handle: 'finn' },
+    ]);
+    expect(await board('DAILY')).toEqual([{ rank: 1, points: 30, handle: 'dora' }]);
+    expect(await board('ALL_TIME', 2)).toHaveLength(2);
+    expect(await board('ALL_TIME', 101)).toBeUndefined();
+  });
+
+  it('caches at most 100 per period and drops snapshots older than an hour', async () => {
+    const extra = await Promise.all(Array.from({ length: 100 }, (_, i) => createUser(t.db, { handle: `bulk_${String(i).padStart(3, '0')}` })));
+    await t.db.user.updateMany({ where: { id: { in: extra.map((u) => u.id) } }, data: { totalPoints: 1 } });
+    await t.db.$executeRaw`UPDATE leaderboard_cache SET computed_at = computed_at - interval '2 hours'`;
+    await t.scheduler.runNow('leaderboard');
+    const snapshots = await t.db.leaderboardEntry.groupBy({ by: ['period', 'computedAt'], _count: true });
+    expect(snapshots.map((s) => [s.period, s._count]).sort()).toEqual([['ALL_TIME', 100], ['DAILY', 1], ['WEEKLY', 4]]);
+    await t.db.user.updateMany({ where: { id: { in: extra.map((u) => u.id) } }, data: { totalPoints: 0 } });
+  });
+
+  it('answers a user’s rank from a fresh snapshot, else live', async () => {
+    await t.scheduler.runNow('leaderboard');
+    expect(await rankOf(t.db, ids.dora!, 'ALL_TIME')).toBe(4);
+    // Points change after the snapshot: the fresh snapshot still answers…
+    await t.db.user.update({ where: { id: ids.dora! }, data: { totalPoints: 500 } });
+    expect(await rankOf(t.db, ids.dora!, 'ALL_TIME')).toBe(4);
+    // …until it is older than 15 minutes; then one live count answers.
+    await t.db.$executeRaw`UPDATE leaderboard_cache SET computed_at = computed_at - interval '16 minutes'`;
+    expect(await rankOf(t.db, ids.dora!, 'ALL_TIME')).toBe(1);
+    expect(await rankOf(t.db, ids.anna!, 'WEEKLY')).toBeNull();
+    await t.db.user.update({ where: { id: ids.dora! }, data: { totalPoints: 30 } });
+  });
+
+  it('is announced once per period with the new top entries', async () => {
+    const updates = t.pubsub.subscribe('leaderboardUpdated', 'DAILY');
+    const next = updates.next();
+    await t.scheduler.runNow('leaderboard');
+    const update = (await next).value;
+    expect(update.period).toBe('DAILY');
+    expect(update.entries.map((e: { handle: string }) => e.handle)).toEqual(['dora']);
+    await updates.return?.();
+  });
+});
