@@ -1,6 +1,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import type { BadgeAwarded } from './domain/badges-award.js';
 import type { LeaderboardEntry } from './domain/leaderboard.js';
 
 export interface LeaderboardUpdate {
@@ -19,6 +20,8 @@ export type Topics = {
   jobCompleted: [{ runId: string }];
   /** Per period; carries the public top entries, so no subscriber has to query. */
   leaderboardUpdated: [period: string, LeaderboardUpdate];
+  /** Public facts of one award; subscribers filter by handle. */
+  badgeAwarded: [BadgeAwarded];
   /** Per user: only that user's subscription hears it. */
   rewardUpdated: [userId: string, { rewardId: string }];
 };

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import type { SealingDeps } from '../domain/sealing.js';
 import type { PubSub } from '../events.js';
+import { badgesJob } from './badges.js';
 import { caseClosureJob } from './case-closure.js';
 import { caseGenerationJob } from './case-generation.js';
 import { leaderboardJob } from './leaderboard.js';
@@ -21,4 +22,4 @@ export interface JobDeps {
   sealing: SealingDeps;
 }
 
-export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob, leaderboardJob];
+export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob, leaderboardJob, badgesJob];
