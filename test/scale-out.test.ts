@@ -7,18 +7,25 @@ import WebSocket from 'ws';
 import { buildApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startRuntime, type Runtime } from '../src/runtime.js';
-import { createTestDatabase, type TestDatabase } from './support/db.js';
-import { redisUrl } from './support/env.js';
+import { createPrismaClient, type Db } from '../src/db.js';
+import { deployMigrations } from '../src/db/migrations.js';
+import { postgresServerUrl, redisUrl } from './support/env.js';
+import { adminQuery, databaseUrl } from './support/pg-admin.js';
 
-describe.skipIf(!redisUrl)('two servers sharing one database and Redis (skipped: set TEST_REDIS_URL)', () => {
-  let database: TestDatabase;
+describe.skipIf(!redisUrl || !postgresServerUrl)('two servers on one PostgreSQL and one Redis (skipped: set TEST_DATABASE_URL and TEST_REDIS_URL)', () => {
+  const name = `verdict_scale_${randomBytes(4).toString('hex')}`;
+  const clients: Db[] = [];
   const servers: { runtime: Runtime; app: App; url: string }[] = [];
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    await adminQuery(postgresServerUrl!, `CREATE DATABASE "${name}"`);
+    const poolConfig = { connectionString: databaseUrl(postgresServerUrl!, name) };
+    await deployMigrations(poolConfig);
     const config = loadConfig({ DATA_DIR: os.tmpdir(), REDIS_URL: redisUrl!, SESSION_SECRET: randomBytes(24).toString('hex'), LOG_LEVEL: 'silent' });
     for (let i = 0; i < 2; i++) {
-      const runtime = await startRuntime(config, database.prisma, pino({ level: 'silent' }), { inMemoryChain: true });
+      const db = createPrismaClient(poolConfig, { embedded: false });
+      clients.push(db);
+      const runtime = await startRuntime(config, db, pino({ level: 'silent' }), { inMemoryChain: true });
       const app = buildApp(runtime.deps);
       const port = await app.start(0, '127.0.0.1');
       servers.push({ runtime, app, url: `ws://127.0.0.1:${port}/graphql` });
@@ -29,25 +36,25 @@ describe.skipIf(!redisUrl)('two servers sharing one database and Redis (skipped:
       await s.app.stop();
       await s.runtime.close();
     }
-    await database.close();
+    await Promise.all(clients.map((c) => c.$disconnect()));
+    await adminQuery(postgresServerUrl!, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   });
 
-  it('delivers an event published on server A to a subscriber on server B', async () => {
+  it('delivers the leaderboard job of server A to a graphql-ws subscriber of server B', async () => {
     const [a, b] = servers as [(typeof servers)[0], (typeof servers)[0]];
+    const user = await clients[0]!.user.create({ data: { handle: 'top_scorer', passwordHash: 'x', totalPoints: 42 } });
     const client = createClient({ url: b.url, webSocketImpl: WebSocket, retryAttempts: 0 });
     try {
-      const events = client.iterate<{ caseOpened: { id: string; title: string } }>({ query: 'subscription { caseOpened { id title } }' });
+      const events = client.iterate<{ leaderboardUpdated: { period: string; entries: { handle: string; points: number; rank: number }[] } }>({
+        query: 'subscription { leaderboardUpdated(period: ALL_TIME) { period entries { handle points rank } } }',
+      });
       const next = events.next();
       let received: Awaited<typeof next> | undefined;
-      const opened: string[] = [];
       for (let i = 0; i < 20 && !received; i++) {
-        const run = await a.runtime.deps.scheduler.runNow('case-generation', 'manual');
-        if (!('skipped' in run)) opened.push(...((run.result as { opened: string[] }).opened ?? []));
+        await a.runtime.deps.scheduler.runNow('leaderboard', 'manual');
         received = await Promise.race([next, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
       }
-      expect(received?.value?.data?.caseOpened.title).toBeTruthy();
-      const titles = await database.prisma.case.findMany({ where: { id: { in: opened } }, select: { title: true } });
-      expect(titles.map((c) => c.title)).toContain(received!.value?.data?.caseOpened.title);
+      expect(received?.value?.data?.leaderboardUpdated).toEqual({ period: 'ALL_TIME', entries: [{ handle: user.handle, points: 42, rank: 1 }] });
       await events.return?.();
     } finally {
       await client.dispose();
