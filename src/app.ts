@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
@@ -65,7 +66,7 @@ export function buildApp(deps: AppDeps) {
         maxDirectives: { n: 20 },
         blockFieldSuggestion: { enabled: true },
       }),
-      healthEndpoints(deps),
+      plainPages(deps),
       mutationRateLimits(deps),
     ],
   });
@@ -135,11 +136,17 @@ export type App = ReturnType<typeof buildApp>;
 
 type Envelope = ReturnType<ReturnType<typeof createYoga>['getEnveloped']>;
 
-/** /healthz: the process answers. /readyz: the database answers too. */
-function healthEndpoints({ db }: AppDeps): Plugin {
+const livePage = (graphqlPath: string) =>
+  fs.readFileSync(new URL('./live/live.html', import.meta.url), 'utf8').replace('GRAPHQL_PATH', graphqlPath);
+
+/** /healthz: the process answers. /readyz: the database answers too. /live: the live page. */
+function plainPages({ db, config }: AppDeps): Plugin {
+  const live = livePage(config.GRAPHQL_PATH);
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
-      if (url.pathname === '/healthz') {
+      if (url.pathname === '/live') {
+        endResponse(new fetchAPI.Response(live, { headers: { 'content-type': 'text/html; charset=utf-8' } }));
+      } else if (url.pathname === '/healthz') {
         endResponse(fetchAPI.Response.json({ status: 'ok' }));
       } else if (url.pathname === '/readyz') {
         const ready = await db.$queryRaw`SELECT 1`.then(

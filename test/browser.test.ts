@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './support/app.js';
+import { createUser } from './support/fixtures.js';
+
+// Debian's Chromium, driven by playwright-core (no browser download). CI installs it.
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM) || process.env.CI === 'true';
+
+describe.skipIf(!hasChromium)('in a browser (skipped: apt-get install chromium)', () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  beforeAll(async () => {
+    t = await createTestApp();
+    base = `http://127.0.0.1:${await t.app.start(0, '127.0.0.1')}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  const awardBadge = async (handle: string) => {
+    const user = await createUser(t.db, { handle });
+    await t.db.user.update({ where: { id: user.id }, data: { isBetaUser: true, totalPoints: 70 } });
+    await t.scheduler.runNow('badges', 'manual');
+    await t.scheduler.runNow('leaderboard', 'manual');
+  };
+
+  it('shows badge awards and the leaderboard live on /live, without reloading', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/live`);
+    await page.waitForSelector('body[data-live="true"]');
+    await awardBadge('live_viewer');
+    await page.waitForSelector('#feed li:has-text("live_viewer earned Early Adopter")', { timeout: 15_000 });
+    await page.waitForSelector('#board td:has-text("live_viewer")', { timeout: 15_000 });
+    expect(await page.locator('#board tr').first().innerText()).toMatch(/1\s+live_viewer\s+170/);
+    await page.close();
+  }, 60_000);
+
+  it('runs a subscription in the self-hosted GraphiQL', async () => {
+    const page = await browser.newPage();
+    const query = 'subscription { badgeAwarded { handle badge { key } } }';
+    await page.goto(`${base}/graphql?query=${encodeURIComponent(query)}`);
+    const run = page.locator('.graphiql-execute-button');
+    await run.waitFor({ timeout: 30_000 });
+    await run.click();
+    // The subscription starts over WebSocket a moment later: award until one shows.
+    let shown = false;
+    for (let i = 0; i < 10 && !shown; i++) {
+      await awardBadge(`graphiql_viewer_${i}`);
+      shown = await page
+        .waitForSelector('.graphiql-response :text("graphiql_viewer")', { timeout: 2_000 })
+        .then(() => true, () => false);
+    }
+    expect(shown).toBe(true);
+    expect(await page.locator('.graphiql-response').innerText()).toContain('early_adopter');
+    await page.close();
+  }, 90_000);
+});
