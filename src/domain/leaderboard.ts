@@ -27,13 +27,22 @@ function pointsOf(period: LeaderboardPeriod, now: Date): Prisma.Sql {
     WHERE status = 'COMPLETED' AND completed_at > ${since} GROUP BY user_id`;
 }
 
-/** Ranked by points; ties share a rank and the next rank skips (1, 2, 2, 4); ties listed by handle. */
-function ranked(period: LeaderboardPeriod, now: Date): Prisma.Sql {
+/**
+ * The top `limit` of a period, ranked: ties share a rank and the next rank skips (1, 2, 2, 4);
+ * ties listed by handle. Ranking inside the top alone is exact, since everyone with more points
+ * is in it; and it lets PostgreSQL keep only the top rows while sorting (or, for ALL_TIME, walk
+ * the users index) instead of ranking every user.
+ */
+function ranked(period: LeaderboardPeriod, now: Date, limit: number): Prisma.Sql {
   return Prisma.sql`
-    SELECT p.user_id, p.points, u.handle,
-      rank() OVER (ORDER BY p.points DESC)::int AS rank,
-      row_number() OVER (ORDER BY p.points DESC, u.handle ASC) AS place
-    FROM (${pointsOf(period, now)}) p JOIN users u ON u.id = p.user_id`;
+    SELECT user_id, points, handle,
+      rank() OVER (ORDER BY points DESC)::int AS rank,
+      row_number() OVER (ORDER BY points DESC, handle ASC) AS place
+    FROM (
+      SELECT p.user_id, p.points, u.handle
+      FROM (${pointsOf(period, now)}) p JOIN users u ON u.id = p.user_id
+      ORDER BY p.points DESC, u.handle ASC LIMIT ${limit}
+    ) top`;
 }
 
 /** Job 5's work for one period: one set-based statement caches the top 100, old snapshots go. */
@@ -42,7 +51,7 @@ export async function refreshLeaderboard(db: Db, period: LeaderboardPeriod, now:
     db.$executeRaw`
       INSERT INTO leaderboard_cache (period, computed_at, user_id, rank, points)
       SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank, points
-      FROM (${ranked(period, now)}) r WHERE place <= ${CACHE_SIZE}`,
+      FROM (${ranked(period, now, CACHE_SIZE)}) r`,
     db.$executeRaw`DELETE FROM leaderboard_cache WHERE period = ${period}::"LeaderboardPeriod"
       AND computed_at < ${new Date(now.getTime() - CACHE_KEEP_MS)}`,
   ]);
@@ -57,10 +66,13 @@ export async function leaderboard(db: Db, period: LeaderboardPeriod, first: numb
     WHERE c.period = ${period}::"LeaderboardPeriod"
       AND c.computed_at = (SELECT max(computed_at) FROM leaderboard_cache WHERE period = ${period}::"LeaderboardPeriod")
     ORDER BY c.rank, u.handle LIMIT ${first}`;
-  if (cached.length > 0) return cached;
+  return cached.length > 0 ? cached : liveLeaderboard(db, period, first, now);
+}
+
+/** The top of a period computed now, in one statement. */
+export function liveLeaderboard(db: Db, period: LeaderboardPeriod, first: number, now = new Date()): Promise<LeaderboardEntry[]> {
   return db.$queryRaw<LeaderboardEntry[]>`
-    SELECT rank, points, user_id AS "userId", handle FROM (${ranked(period, now)}) r
-    WHERE place <= ${first} ORDER BY place`;
+    SELECT rank, points, user_id AS "userId", handle FROM (${ranked(period, now, first)}) r ORDER BY place`;
 }
 
 /**
