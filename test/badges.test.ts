@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BADGES } from '../src/domain/badges.js';
 import { badgeProgress } from '../src/domain/badges-award.js';
+import { publishUntil } from './support/subscriptions.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createCase, createUser } from './support/fixtures.js';
 
@@ -118,13 +119,9 @@ describe('badges (job 6)', () => {
         query: 'subscription { badgeAwarded(userHandle: "Target_User") { handle badge { key } } }',
       });
       // Subscriptions start asynchronously: announce a probe for the handle until one arrives.
-      const first = events.next();
-      let live = false;
-      void first.then(() => (live = true));
-      for (let i = 0; i < 100 && !live; i++) {
-        t.pubsub.publish('badgeAwarded', { awardId: 'probe', userId: 'probe', handle: 'target_user', badgeKey: 'first_win', awardedAt: new Date().toISOString() });
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await publishUntil(events.next(), () =>
+        t.pubsub.publish('badgeAwarded', { awardId: 'probe', userId: 'probe', handle: 'target_user', badgeKey: 'first_win', awardedAt: new Date().toISOString() }),
+      );
       await new Promise((r) => setTimeout(r, 100));
       const target = await createUser(t.db, { handle: 'target_user' });
       const bystander = await createUser(t.db, { handle: 'bystander' });

@@ -1,6 +1,7 @@
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { publishUntil } from './support/subscriptions.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createCase, createUser } from './support/fixtures.js';
 
@@ -26,13 +27,7 @@ describe('case closure (job 2)', () => {
       });
       // Subscriptions start asynchronously: announce an already closed case until one arrives.
       const probe = await createCase(t.db, { status: 'CLOSED' });
-      const first = events.next();
-      let live = false;
-      void first.then(() => (live = true));
-      for (let i = 0; i < 100 && !live; i++) {
-        t.pubsub.publish('caseClosed', { caseId: probe.id });
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await publishUntil(events.next(), () => t.pubsub.publish('caseClosed', { caseId: probe.id }));
       // Drain the probes already on their way, then close the due case.
       await new Promise((r) => setTimeout(r, 100));
       const outcome = await t.scheduler.runNow('case-closure');

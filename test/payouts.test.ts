@@ -9,6 +9,7 @@ import { caseKeyOf, type Chain } from '../src/chain/index.js';
 import { monitorPayouts, retryReward, sendPayouts, type PayoutDeps } from '../src/domain/payouts.js';
 import { closeCase } from '../src/domain/settlement.js';
 import { issueSessionToken } from '../src/domain/sessions.js';
+import { publishUntil } from './support/subscriptions.js';
 import { createTestApp, errorCode, type TestApp } from './support/app.js';
 import { createCase, createUser } from './support/fixtures.js';
 
@@ -195,13 +196,7 @@ describe('myRewardUpdated', () => {
       const otherNext = otherEvents.next();
       // Subscriptions start asynchronously: re-announce an old reward until the first arrives.
       const old = await t.db.reward.findFirstOrThrow({ where: { userId: users[0]!.id } });
-      const first = events.next();
-      let live = false;
-      void first.then(() => (live = true));
-      for (let i = 0; i < 100 && !live; i++) {
-        t.pubsub.publish('rewardUpdated', users[0]!.id, { rewardId: old.id });
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await publishUntil(events.next(), () => t.pubsub.publish('rewardUpdated', users[0]!.id, { rewardId: old.id }));
       await new Promise((r) => setTimeout(r, 100));
       const sent = await sendPayouts(deps);
       const seen: { status: string; transactionHash: string | null }[] = [];

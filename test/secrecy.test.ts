@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { revealedRulings } from '../src/domain/cases.js';
 import { issueSessionToken } from '../src/domain/sessions.js';
+import { publishUntil } from './support/subscriptions.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createCase, createUser } from './support/fixtures.js';
 
@@ -82,14 +83,7 @@ describe.each(['OPEN', 'PENDING'] as const)('a %s case', (status) => {
     const client = createClient({ url: `${base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${adminToken}` } });
     try {
       const events = client.iterate({ query: `subscription { caseOpened { id ${RULING_FIELDS} } }` });
-      const next = events.next();
-      let received = false;
-      void next.then(() => (received = true));
-      for (let i = 0; i < 100 && !received; i++) {
-        t.pubsub.publish('caseOpened', { caseId: c.id });
-        await Promise.race([next, new Promise((r) => setTimeout(r, 50))]);
-      }
-      const event = await next;
+      const event = await publishUntil(events.next(), () => t.pubsub.publish('caseOpened', { caseId: c.id }));
       expect(event.value).toEqual({ data: { caseOpened: { id: encodeGlobalID('Case', c.id), ruling: null } } });
       expectNoSecret(JSON.stringify(event), secrets);
       await events.return?.();

@@ -2,6 +2,7 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { issueSessionToken } from '../src/domain/sessions.js';
+import { publishUntil } from './support/subscriptions.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createCase, createUser } from './support/fixtures.js';
 
@@ -13,17 +14,6 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
 });
 afterAll(() => t.close());
-
-/** Publishes until the subscriber has seen the event: subscription start is asynchronous. */
-async function publishUntil(received: Promise<unknown>, publish: () => void) {
-  let done = false;
-  void received.finally(() => (done = true));
-  for (let i = 0; i < 100 && !done; i++) {
-    publish();
-    await Promise.race([received, new Promise((r) => setTimeout(r, 50))]);
-  }
-  return received;
-}
 
 describe('HTTP', () => {
   it('answers POST and GET on the same path', async () => {
