@@ -17,6 +17,7 @@ async function main() {
   runtime.deps.scheduler.start();
   log.info({ port, database: database.embedded ? 'embedded' : 'server' }, 'Verdict is listening');
   console.log(`GraphiQL: http://localhost:${port}${config.GRAPHQL_PATH}`);
+  console.log(`Live page: http://localhost:${port}/live`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
