@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rankOf } from '../src/domain/leaderboard.js';
+import { liveLeaderboard, rankOf } from '../src/domain/leaderboard.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createCase, createUser } from './support/fixtures.js';
 
@@ -57,6 +57,13 @@ describe('leaderboards', () => {
     expect(await board('DAILY')).toEqual([{ rank: 1, points: 30, handle: 'dora' }]);
     expect(await board('ALL_TIME', 2)).toHaveLength(2);
     expect(await board('ALL_TIME', 101)).toBeUndefined();
+  });
+
+  it('is empty for a period in which nobody earned points', async () => {
+    const muchLater = new Date(now.getTime() + 30 * DAY);
+    expect(await liveLeaderboard(t.db, 'DAILY', 10, muchLater)).toEqual([]);
+    expect(await liveLeaderboard(t.db, 'WEEKLY', 10, muchLater)).toEqual([]);
+    expect(await rankOf(t.db, ids.dora!, 'DAILY', muchLater)).toBeNull();
   });
 
   it('caches at most 100 per period and drops snapshots older than an hour', async () => {
