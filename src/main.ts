@@ -15,6 +15,10 @@ async function main() {
   const app = buildApp(runtime.deps);
   const port = await app.start(config.PORT, config.HOST);
   runtime.deps.scheduler.start();
+  // A fresh server has nothing to vote on for up to 12 hours: write the first case now.
+  if ((await database.db.case.count({ where: { status: { in: ['OPEN', 'PENDING'] } } })) === 0) {
+    void runtime.deps.scheduler.runNow('case-generation', 'schedule').catch((error: unknown) => log.warn({ err: error }, 'first case failed'));
+  }
   log.info({ port, database: database.embedded ? 'embedded' : 'server' }, 'Verdict is listening');
   console.log(`GraphiQL: http://localhost:${port}${config.GRAPHQL_PATH}`);
   console.log(`Live page: http://localhost:${port}/live`);

@@ -71,6 +71,9 @@ describe('npm start on the embedded database', () => {
 
     const again = await launch({ DATA_DIR: dataDir }).started;
     expect((await query(again.url, SIGN_IN, credentials)).data.signIn.user.handle).toBe('persistent');
+    // The first start wrote a case to vote on, sealed on the persisted dev chain.
+    const cases = await query(again.url, '{ cases(status: OPEN, first: 5) { edges { node { source commitment } } } }');
+    expect(cases.data.cases.edges.map((e: { node: { source: string } }) => e.node.source)).toEqual(['OFFLINE']);
     again.child.kill('SIGTERM');
     expect((await again.exited).code).toBe(0);
   }, 180_000);
