@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Contract, JsonRpcProvider, Wallet, type InterfaceAbi } from 'ethers';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +36,8 @@ describe('the registry', () => {
     const k = key();
     await chain.commit(k, commitment(1));
     await expect(chain.commit(k, commitment(2))).rejects.toThrow();
+    // What the chain holds is read back as is, so a caller comparing sees the difference.
+    expect(await chain.readCommitment(k)).toBe(commitment(1));
     expect(await chain.readCommitment(k)).not.toBe(commitment(2));
     // A later commit still works: the nonce manager recovered from the refusal.
     const other = key();
@@ -51,6 +55,22 @@ describe('the registry', () => {
   it('maps a case id to a padded bytes32 key', () => {
     expect(caseKeyOf('3F1C2A4E-9B7D-4E21-8C55-2D9F0A6B7C10')).toBe(`0x${'0'.repeat(32)}3f1c2a4e9b7d4e218c552d9f0a6b7c10`);
     expect(() => caseKeyOf('not-a-uuid')).toThrow();
+  });
+});
+
+describe('concurrent sends', () => {
+  it('queue up behind each other without racing nonces, a refusal among them included', async () => {
+    const taken = key();
+    await chain.commit(taken, commitment(61));
+    const keys = Array.from({ length: 8 }, key);
+    const wallet = Wallet.createRandom().address;
+    const results = await Promise.allSettled([
+      ...keys.map((k, i) => chain.commit(k, commitment(100 + i))),
+      chain.commit(taken, commitment(62)),
+      chain.payBatch([{ to: wallet, amount: 5n }]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([...keys.map(() => 'fulfilled'), 'rejected', 'fulfilled']);
+    expect(await Promise.all(keys.map((k) => chain.readCommitment(k)))).toEqual(keys.map((_, i) => commitment(100 + i)));
   });
 });
 
@@ -129,6 +149,29 @@ describe('the embedded dev chain', () => {
   });
 });
 
+describe('the embedded dev chain, started afresh', () => {
+  it('redeploys when the chain data is gone but the deployment file is not', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-chain-'));
+    try {
+      const config = loadConfig({ DATA_DIR: dataDir });
+      const first = await openChain(config, log);
+      const k = key();
+      await first.commit(k, commitment(71));
+      await first.close();
+      fs.rmSync(path.join(dataDir, 'chain', 'db'), { recursive: true });
+
+      const second = await openChain(config, log);
+      // The remembered addresses had no code any more: fresh contracts, and a working registry.
+      expect(await second.readCommitment(k)).toBeNull();
+      await second.commit(k, commitment(72));
+      expect(await second.readCommitment(k)).toBe(commitment(72));
+      await second.close();
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('any EVM node (CHAIN_RPC_URL)', () => {
   it('deploys once, remembers the addresses, and accepts configured ones', async () => {
     const node = await startDevChain();
@@ -160,7 +203,20 @@ describe('any EVM node (CHAIN_RPC_URL)', () => {
     }
   });
 
+  it('refuses one contract address without the other', async () => {
+    const env = { DATA_DIR: os.tmpdir(), CHAIN_RPC_URL: chain.rpcUrl, CHAIN_PRIVATE_KEY: `0x${'1'.repeat(64)}` };
+    await expect(openChain(loadConfig({ ...env, CHAIN_REGISTRY_ADDRESS: chain.registryAddress }), log)).rejects.toThrow(/go together/);
+  });
+
   it('needs the key with the URL', () => {
     expect(() => loadConfig({ CHAIN_RPC_URL: 'http://127.0.0.1:8545' })).toThrow(/CHAIN_PRIVATE_KEY/);
+  });
+});
+
+describe('contract artifacts', () => {
+  it('match a fresh compile of the sources', async () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/compile-contracts.ts', '--check'], { cwd: root });
+    await expect(run).resolves.toBeDefined();
   });
 });

@@ -60,6 +60,10 @@ interface Deployment {
  */
 export async function openChain(config: Config, log: Logger, options: { inMemory?: boolean } = {}): Promise<Chain> {
   if (config.CHAIN_RPC_URL) {
+    // One address alone would quietly deploy a second token or registry beside the real one.
+    if (!config.CHAIN_REGISTRY_ADDRESS !== !config.CHAIN_TOKEN_ADDRESS) {
+      throw new Error('CHAIN_REGISTRY_ADDRESS and CHAIN_TOKEN_ADDRESS go together: set both or neither');
+    }
     return connect({
       rpcUrl: config.CHAIN_RPC_URL,
       privateKey: config.CHAIN_PRIVATE_KEY!,
