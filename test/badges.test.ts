@@ -3,7 +3,7 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BADGES } from '../src/domain/badges.js';
-import { badgeProgress } from '../src/domain/badges-award.js';
+import { awardBadges, badgeProgress, type BadgeAwarded } from '../src/domain/badges-award.js';
 import { publishUntil } from './support/subscriptions.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createCase, createUser } from './support/fixtures.js';
@@ -88,6 +88,25 @@ describe('badges (job 6)', () => {
     expect(await earned(quiet.id)).toEqual([]);
     expect(await t.scheduler.runNow('badges', 'manual')).toMatchObject({ items: 1 });
     expect(await earned(quiet.id)).toEqual(['early_adopter']);
+  });
+
+  it('works through users in chunks that each commit and announce on their own', async () => {
+    const crowd = [];
+    for (let i = 0; i < 7; i++) crowd.push(await createUser(t.db, { handle: `chunk_${i}` }));
+    await t.db.user.updateMany({ where: { id: { in: crowd.map((u) => u.id) } }, data: { isBetaUser: true } });
+    await wins(crowd[0]!.id, 1);
+    const batches: BadgeAwarded[][] = [];
+    const result = await awardBadges(t.db, { since: null, chunkSize: 3, onAwarded: (awards) => batches.push(awards) });
+    const users = await t.db.user.count();
+    expect(result.chunks).toBe(Math.ceil(users / 3));
+    expect(batches.every((b) => new Set(b.map((a) => a.userId)).size <= 3)).toBe(true);
+    const mine = batches.flat().filter((a) => a.handle.startsWith('chunk_'));
+    expect(mine.map((a) => `${a.handle}:${a.badgeKey}`).sort()).toEqual(
+      [...crowd.map((_, i) => `chunk_${i}:early_adopter`), 'chunk_0:first_win'].sort(),
+    );
+    expect(result.awarded).toBe(batches.flat().length);
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: crowd[0]!.id } })).totalPoints).toBe(100 + 50);
+    expect(await awardBadges(t.db, { since: null, chunkSize: 3 })).toMatchObject({ awarded: 0 });
   });
 
   it('reports progress such as "2/5 wins"', async () => {

@@ -12,8 +12,9 @@ const ids: Record<string, string> = {};
 /** Completed points for a user, credited at a given time. */
 async function credit(handle: string, points: number, at: Date) {
   const c = await createCase(t.db, { status: 'CLOSED' });
-  await t.db.reward.create({ data: { userId: ids[handle]!, caseId: c.id, kind: 'PARTICIPATION', amount: points, status: 'COMPLETED', completedAt: at } });
+  const reward = await t.db.reward.create({ data: { userId: ids[handle]!, caseId: c.id, kind: 'PARTICIPATION', amount: points, status: 'COMPLETED', completedAt: at } });
   await t.db.user.update({ where: { id: ids[handle]! }, data: { totalPoints: { increment: points } } });
+  return reward;
 }
 
 beforeAll(async () => {
@@ -79,14 +80,31 @@ describe('leaderboards', () => {
   it('answers a user’s rank from a fresh snapshot, else live', async () => {
     await t.scheduler.runNow('leaderboard');
     expect(await rankOf(t.db, ids.dora!, 'ALL_TIME')).toBe(4);
-    // Points change after the snapshot: the fresh snapshot still answers…
-    await t.db.user.update({ where: { id: ids.dora! }, data: { totalPoints: 500 } });
+    expect(await rankOf(t.db, ids.cleo!, 'WEEKLY')).toBe(1);
+    // Points earned after the snapshot: the fresh snapshot still answers, as of its moment…
+    const later = await credit('dora', 470, new Date());
     expect(await rankOf(t.db, ids.dora!, 'ALL_TIME')).toBe(4);
+    expect(await rankOf(t.db, ids.dora!, 'WEEKLY')).toBe(3);
     // …until it is older than 15 minutes; then one live count answers.
-    await t.db.$executeRaw`UPDATE leaderboard_cache SET computed_at = computed_at - interval '16 minutes'`;
+    await t.db.$executeRaw`UPDATE leaderboard_snapshots SET computed_at = computed_at - interval '16 minutes'`;
     expect(await rankOf(t.db, ids.dora!, 'ALL_TIME')).toBe(1);
+    expect(await rankOf(t.db, ids.dora!, 'WEEKLY')).toBe(1);
     expect(await rankOf(t.db, ids.anna!, 'WEEKLY')).toBeNull();
+    await t.db.reward.delete({ where: { id: later.id } });
     await t.db.user.update({ where: { id: ids.dora! }, data: { totalPoints: 30 } });
+  });
+
+  it('ranks everyone from the score distribution exactly as a live count does', async () => {
+    await t.scheduler.runNow('leaderboard');
+    for (const period of ['ALL_TIME', 'WEEKLY', 'DAILY'] as const) {
+      const fromSnapshot = await Promise.all(Object.values(ids).map((id) => rankOf(t.db, id, period)));
+      await t.db.$executeRaw`UPDATE leaderboard_snapshots SET computed_at = computed_at - interval '16 minutes'`;
+      const live = await Promise.all(Object.values(ids).map((id) => rankOf(t.db, id, period)));
+      expect(fromSnapshot).toEqual(live);
+      await t.scheduler.runNow('leaderboard');
+    }
+    expect(await rankOf(t.db, ids.finn!, 'ALL_TIME')).toBe(5);
+    expect(await rankOf(t.db, ids.finn!, 'WEEKLY')).toBe(4);
   });
 
   it('is announced once per period with the new top entries', async () => {

@@ -10,78 +10,149 @@ export interface BadgeAwarded {
   awardedAt: string;
 }
 
-/** Each metric as `(user_id, value)` rows for the users in `candidates` (a SQL set of ids). */
-function metricRows(metric: BadgeMetric, candidates: Prisma.Sql): Prisma.Sql {
-  switch (metric) {
-    case 'wins':
-      return Prisma.sql`SELECT v.user_id, count(*)::int AS value FROM votes v
-        JOIN case_settlements s ON s.case_id = v.case_id AND s.winning_side = v.side
-        WHERE v.user_id IN (${candidates}) GROUP BY v.user_id`;
-    case 'topArguments':
-      return Prisma.sql`SELECT user_id, count(*)::int AS value FROM arguments
-        WHERE top_rank IS NOT NULL AND user_id IN (${candidates}) GROUP BY user_id`;
-    case 'participations':
-      return Prisma.sql`SELECT user_id, count(DISTINCT case_id)::int AS value FROM (
-          SELECT user_id, case_id FROM votes UNION ALL SELECT user_id, case_id FROM arguments
-        ) p WHERE user_id IN (${candidates}) GROUP BY user_id`;
-    case 'votes':
-      return Prisma.sql`SELECT user_id, count(*)::int AS value FROM votes
-        WHERE user_id IN (${candidates}) GROUP BY user_id`;
-    case 'beta':
-      return Prisma.sql`SELECT id AS user_id, 1 AS value FROM users WHERE is_beta_user AND id IN (${candidates})`;
-    case 'wallet':
-      return Prisma.sql`SELECT id AS user_id, 1 AS value FROM users WHERE wallet_address IS NOT NULL AND id IN (${candidates})`;
-  }
+/** Which users a statement looks at, as a condition on a user id column. */
+type UserFilter = (column: Prisma.Sql) => Prisma.Sql;
+
+const idRange = (after: string | null, upTo: string): UserFilter => (column) =>
+  after === null ? Prisma.sql`${column} <= ${upTo}::uuid` : Prisma.sql`${column} > ${after}::uuid AND ${column} <= ${upTo}::uuid`;
+const idList = (ids: string[]): UserFilter => (column) => Prisma.sql`${column} = ANY(${ids}::uuid[])`;
+
+/**
+ * Every badge metric of the filtered users, one row each: the votes and arguments of those users
+ * only are read (through their user index), merged, and counted once for all nine badges.
+ */
+function metricsOf(users: UserFilter): Prisma.Sql {
+  return Prisma.sql`
+    SELECT u.id AS user_id,
+      coalesce(a.wins, 0) AS wins, coalesce(a.top_arguments, 0) AS "topArguments",
+      coalesce(a.participations, 0) AS participations, coalesce(a.votes, 0) AS votes,
+      u.is_beta_user::int AS beta, (u.wallet_address IS NOT NULL)::int AS wallet
+    FROM users u LEFT JOIN (
+      SELECT user_id,
+        count(*) FILTER (WHERE is_vote AND won) AS wins,
+        count(*) FILTER (WHERE placed) AS top_arguments,
+        count(DISTINCT case_id) AS participations,
+        count(*) FILTER (WHERE is_vote) AS votes
+      FROM (
+        SELECT v.user_id, v.case_id, true AS is_vote, s.winning_side = v.side AS won, false AS placed
+          FROM votes v LEFT JOIN case_settlements s ON s.case_id = v.case_id WHERE ${users(Prisma.sql`v.user_id`)}
+        UNION ALL
+        SELECT user_id, case_id, false, false, top_rank IS NOT NULL
+          FROM arguments WHERE ${users(Prisma.sql`user_id`)}
+      ) activity GROUP BY user_id
+    ) a ON a.user_id = u.id
+    WHERE ${users(Prisma.sql`u.id`)}`;
 }
 
-/** Users who did anything since `since` (all users when null: the full pass). */
-function candidatesSince(since: Date | null): Prisma.Sql {
-  if (!since) return Prisma.sql`SELECT id FROM users`;
-  return Prisma.sql`
-    SELECT user_id FROM votes WHERE created_at > ${since}
-    UNION SELECT user_id FROM arguments WHERE created_at > ${since}
-    UNION SELECT user_id FROM rewards WHERE updated_at > ${since}
-    UNION SELECT id FROM users WHERE updated_at > ${since}`;
+const badgeTable = Prisma.sql`(VALUES ${Prisma.join(
+  BADGES.map((b) => Prisma.sql`(${b.key}::text, ${b.metric}::text, ${b.target}::int, ${b.bonus}::int)`),
+)}) AS b(key, metric, target, bonus)`;
+
+const metricValue = Prisma.sql`CASE b.metric ${Prisma.raw(
+  [...new Set(BADGES.map((b) => b.metric))].map((m) => `WHEN '${m}' THEN m."${m}"`).join(' '),
+)} END`;
+
+/**
+ * One statement for one set of users: every badge they qualify for and lack is awarded (the
+ * unique key makes a second award impossible), its bonus becomes a BADGE_BONUS reward through the
+ * usual pipeline (credited at once without a wallet, paid on chain with one), and the new awards
+ * come back. A statement is its own transaction, so a crash loses nothing and repeats nothing.
+ */
+function awardTo(db: Pick<Db, '$queryRaw'>, users: UserFilter, now: Date): Promise<BadgeAwarded[]> {
+  return db.$queryRaw<BadgeAwarded[]>`
+    WITH m AS (${metricsOf(users)}),
+    awarded AS (
+      INSERT INTO badge_awards (user_id, badge_key, awarded_at)
+      SELECT m.user_id, b.key, ${now} FROM m JOIN ${badgeTable} ON ${metricValue} >= b.target
+      ON CONFLICT (user_id, badge_key) DO NOTHING
+      RETURNING id, user_id, badge_key, awarded_at
+    ), bonus AS (
+      INSERT INTO rewards (user_id, badge_award_id, kind, amount, status, completed_at)
+      SELECT a.user_id, a.id, 'BADGE_BONUS', b.bonus,
+        CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
+        CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END
+      FROM awarded a JOIN ${badgeTable} ON b.key = a.badge_key JOIN users u ON u.id = a.user_id
+      RETURNING user_id, amount, status
+    ), credited AS (
+      UPDATE users u SET total_points = u.total_points + c.points, updated_at = ${now}
+      FROM (SELECT user_id, sum(amount)::int AS points FROM bonus WHERE status = 'COMPLETED' GROUP BY user_id) c
+      WHERE u.id = c.user_id
+      RETURNING u.id
+    )
+    SELECT a.id AS "awardId", a.user_id AS "userId", u.handle, a.badge_key AS "badgeKey",
+      to_char(a.awarded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "awardedAt"
+    FROM awarded a JOIN users u ON u.id = a.user_id
+    ORDER BY a.user_id, a.badge_key`;
+}
+
+/** Users whose badge metrics may have changed since `since`, in id order after `after`. */
+function activeUsers(db: Db, since: Date, after: string | null, limit: number) {
+  return db.$queryRaw<{ user_id: string }[]>`
+    SELECT user_id FROM (
+      SELECT user_id FROM votes WHERE created_at > ${since}
+      UNION SELECT user_id FROM arguments WHERE created_at > ${since}
+      UNION SELECT id FROM users WHERE updated_at > ${since}
+      UNION SELECT v.user_id FROM cases c JOIN votes v ON v.case_id = c.id WHERE c.closed_at > ${since}
+      UNION SELECT a.user_id FROM cases c JOIN arguments a ON a.case_id = c.id WHERE c.closed_at > ${since}
+    ) active
+    WHERE ${after === null ? Prisma.sql`true` : Prisma.sql`user_id > ${after}::uuid`}
+    ORDER BY user_id LIMIT ${limit}`;
+}
+
+/** The last id of the next `limit` users after `after`, or null at the end. */
+async function nextUserBoundary(db: Db, after: string | null, limit: number): Promise<string | null> {
+  const [row] = await db.$queryRaw<{ last: string | null }[]>`
+    SELECT id::text AS last FROM (
+      SELECT id FROM users WHERE ${after === null ? Prisma.sql`true` : Prisma.sql`id > ${after}::uuid`} ORDER BY id LIMIT ${limit}
+    ) chunk ORDER BY id DESC LIMIT 1`;
+  return row?.last ?? null;
+}
+
+export interface BadgePass {
+  /** Only users active since then (their votes, arguments, closed cases, profile); null: everyone. */
+  since: Date | null;
+  now?: Date;
+  /** Users per statement. */
+  chunkSize?: number;
+  /** Called after each committed chunk with its new awards (at most chunkSize × 9). */
+  onAwarded?: (awards: BadgeAwarded[]) => void;
+}
+
+export interface BadgePassResult {
+  awarded: number;
+  byBadge: Record<string, number>;
+  chunks: number;
 }
 
 /**
- * One statement per badge: award it to every qualifying user who lacks it (the unique key makes
- * a second award impossible), add its bonus as a BADGE_BONUS reward through the usual pipeline
- * (credited at once without a wallet, paid on chain with one), and return the new awards.
+ * Job 6's work, in chunks of users that each commit on their own: a full pass walks every user
+ * in id order; an incremental pass walks only the users active since `since`. Rerunning either
+ * after a crash awards only what is still missing.
  */
-async function award(db: Pick<Db, '$queryRaw'>, badge: BadgeDefinition, since: Date | null, now: Date): Promise<BadgeAwarded[]> {
-  return db.$queryRaw<BadgeAwarded[]>`
-    WITH qualified AS (
-      SELECT user_id FROM (${metricRows(badge.metric, candidatesSince(since))}) m WHERE m.value >= ${badge.target}
-    ), awarded AS (
-      INSERT INTO badge_awards (user_id, badge_key, awarded_at)
-      SELECT user_id, ${badge.key}, ${now} FROM qualified
-      ON CONFLICT (user_id, badge_key) DO NOTHING
-      RETURNING id, user_id, awarded_at
-    ), bonus AS (
-      INSERT INTO rewards (user_id, badge_award_id, kind, amount, status, completed_at)
-      SELECT a.user_id, a.id, 'BADGE_BONUS', ${badge.bonus}::int,
-        CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
-        CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END
-      FROM awarded a JOIN users u ON u.id = a.user_id
-      RETURNING user_id, amount, status
-    ), credited AS (
-      UPDATE users u SET total_points = u.total_points + b.amount, updated_at = ${now}
-      FROM bonus b WHERE u.id = b.user_id AND b.status = 'COMPLETED'
-      RETURNING u.id
-    )
-    SELECT a.id AS "awardId", a.user_id AS "userId", u.handle, ${badge.key} AS "badgeKey",
-      to_char(a.awarded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "awardedAt"
-    FROM awarded a JOIN users u ON u.id = a.user_id`;
-}
-
-/** Job 6's work: all nine badges in one transaction, for users active since `since` (null: everyone). */
-export async function awardBadges(db: Db, since: Date | null, now = new Date()): Promise<BadgeAwarded[]> {
-  return db.$transaction(async (tx) => {
-    const awarded: BadgeAwarded[] = [];
-    for (const badge of BADGES) awarded.push(...(await award(tx, badge, since, now)));
-    return awarded;
-  });
+export async function awardBadges(db: Db, pass: BadgePass): Promise<BadgePassResult> {
+  const { since, now = new Date(), chunkSize = 5000, onAwarded } = pass;
+  const result: BadgePassResult = { awarded: 0, byBadge: {}, chunks: 0 };
+  let after: string | null = null;
+  for (;;) {
+    let users: UserFilter;
+    if (since === null) {
+      const upTo = await nextUserBoundary(db, after, chunkSize);
+      if (upTo === null) break;
+      users = idRange(after, upTo);
+      after = upTo;
+    } else {
+      const ids: string[] = (await activeUsers(db, since, after, chunkSize)).map((r) => r.user_id);
+      if (ids.length === 0) break;
+      users = idList(ids);
+      after = ids[ids.length - 1]!;
+    }
+    const awards = await awardTo(db, users, now);
+    result.chunks++;
+    result.awarded += awards.length;
+    for (const a of awards) result.byBadge[a.badgeKey] = (result.byBadge[a.badgeKey] ?? 0) + 1;
+    if (awards.length > 0) onAwarded?.(awards);
+  }
+  return result;
 }
 
 export interface BadgeProgress {
@@ -93,21 +164,13 @@ export interface BadgeProgress {
   text: string;
 }
 
-/** Progress towards every badge for one user, from one query per metric set. */
+/** Progress towards every badge for one user, from one query for all metrics. */
 export async function badgeProgress(db: Db, userId: string): Promise<BadgeProgress[]> {
-  const me = Prisma.sql`SELECT ${userId}::uuid`;
-  const metrics = [...new Set(BADGES.map((b) => b.metric))];
-  const values = new Map<BadgeMetric, number>();
-  const rows = await db.$queryRaw<{ metric: BadgeMetric; value: number }[]>`
-    ${Prisma.join(
-      metrics.map((metric) => Prisma.sql`SELECT ${metric} AS metric, coalesce((SELECT value FROM (${metricRows(metric, me)}) m), 0)::int AS value`),
-      ' UNION ALL ',
-    )}`;
-  for (const row of rows) values.set(row.metric, row.value);
+  const [metrics] = await db.$queryRaw<Record<BadgeMetric, bigint | number>[]>`${metricsOf(idList([userId]))}`;
   const awards = await db.badgeAward.findMany({ where: { userId } });
   return BADGES.map((badge) => {
     const awardRow = awards.find((a) => a.badgeKey === badge.key);
-    const current = Math.min(values.get(badge.metric) ?? 0, badge.target);
+    const current = Math.min(Number(metrics?.[badge.metric] ?? 0), badge.target);
     return {
       badge,
       earned: awardRow !== undefined,

@@ -6,6 +6,7 @@ export const PERIODS: readonly LeaderboardPeriod[] = ['ALL_TIME', 'WEEKLY', 'DAI
 export const CACHE_SIZE = 100;
 export const CACHE_KEEP_MS = 3600_000;
 export const RANK_CACHE_FRESH_MS = 15 * 60_000;
+const DAY_MS = 24 * 3600_000;
 
 export interface LeaderboardEntry {
   rank: number;
@@ -14,48 +15,71 @@ export interface LeaderboardEntry {
   handle: string;
 }
 
+const periodStart = (period: LeaderboardPeriod, at: Date) =>
+  new Date(at.getTime() - (period === 'WEEKLY' ? 7 : 1) * DAY_MS);
+
 /**
- * Points per user in a period, as SQL: ALL_TIME is every completed point (users.total_points);
- * WEEKLY and DAILY add up rewards completed in the last 7 days / 24 hours.
+ * Points per user in a period as of `at`, as SQL: ALL_TIME is every completed point
+ * (users.total_points); WEEKLY and DAILY add up rewards completed in the 7 days / 24 hours before.
  */
-function pointsOf(period: LeaderboardPeriod, now: Date): Prisma.Sql {
+function pointsOf(period: LeaderboardPeriod, at: Date): Prisma.Sql {
   if (period === 'ALL_TIME') {
     return Prisma.sql`SELECT id AS user_id, total_points AS points FROM users WHERE total_points > 0`;
   }
-  const since = new Date(now.getTime() - (period === 'WEEKLY' ? 7 : 1) * 24 * 3600_000);
   return Prisma.sql`SELECT user_id, sum(amount)::int AS points FROM rewards
-    WHERE status = 'COMPLETED' AND completed_at > ${since} GROUP BY user_id`;
+    WHERE status = 'COMPLETED' AND completed_at > ${periodStart(period, at)} AND completed_at <= ${at} GROUP BY user_id`;
 }
 
 /**
  * The top `limit` of a period, ranked: ties share a rank and the next rank skips (1, 2, 2, 4);
- * ties listed by handle. Ranking inside the top alone is exact, since everyone with more points
- * is in it; and it lets PostgreSQL keep only the top rows while sorting (or, for ALL_TIME, walk
- * the users index) instead of ranking every user.
+ * ties listed by handle. The top is cut with its ties before any handle is read, so only those
+ * few users are joined; ranking inside it is exact, since everyone with more points is in it.
  */
-function ranked(period: LeaderboardPeriod, now: Date, limit: number): Prisma.Sql {
+function ranked(points: Prisma.Sql, limit: number): Prisma.Sql {
   return Prisma.sql`
-    SELECT user_id, points, handle,
-      rank() OVER (ORDER BY points DESC)::int AS rank,
-      row_number() OVER (ORDER BY points DESC, handle ASC) AS place
-    FROM (
-      SELECT p.user_id, p.points, u.handle
-      FROM (${pointsOf(period, now)}) p JOIN users u ON u.id = p.user_id
-      ORDER BY p.points DESC, u.handle ASC LIMIT ${limit}
-    ) top`;
+    SELECT t.user_id, t.points, u.handle,
+      rank() OVER (ORDER BY t.points DESC)::int AS rank,
+      row_number() OVER (ORDER BY t.points DESC, u.handle ASC) AS place
+    FROM (SELECT user_id, points FROM (${points}) p ORDER BY points DESC FETCH FIRST ${limit} ROWS WITH TIES) t
+    JOIN users u ON u.id = t.user_id`;
 }
 
-/** Job 5's work for one period: one set-based statement caches the top 100, old snapshots go. */
+/**
+ * Job 5's work for one period, in one statement: the period's points are added up once, and from
+ * them the top 100 is cached and the score distribution stored, so any user's rank is one lookup.
+ * Snapshots older than an hour go.
+ */
 export async function refreshLeaderboard(db: Db, period: LeaderboardPeriod, now: Date): Promise<number> {
+  // ALL_TIME points are a column with an index: read it where used. A period's sums are made once.
+  const materialized = Prisma.raw(period === 'ALL_TIME' ? 'NOT MATERIALIZED' : 'MATERIALIZED');
   const [inserted] = await db.$transaction([
-    db.$executeRaw`
-      INSERT INTO leaderboard_cache (period, computed_at, user_id, rank, points)
-      SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank, points
-      FROM (${ranked(period, now, CACHE_SIZE)}) r`,
+    db.$queryRaw<{ cached: number }[]>`
+      WITH p AS ${materialized} (${pointsOf(period, now)}),
+      distribution AS MATERIALIZED (
+        SELECT points, (sum(count(*)) OVER (ORDER BY points DESC))::int AS at_or_above FROM p GROUP BY points
+      ),
+      snapshot AS (
+        INSERT INTO leaderboard_snapshots (period, computed_at, ranked_users)
+        SELECT ${period}::"LeaderboardPeriod", ${now}, coalesce(max(at_or_above), 0) FROM distribution
+        RETURNING period, computed_at
+      ),
+      scores AS (
+        INSERT INTO leaderboard_scores (period, computed_at, points, at_or_above)
+        SELECT s.period, s.computed_at, d.points, d.at_or_above FROM snapshot s, distribution d
+      ),
+      cached AS (
+        INSERT INTO leaderboard_cache (period, computed_at, user_id, rank, points)
+        SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank, points
+        FROM (${ranked(Prisma.sql`SELECT * FROM p`, CACHE_SIZE)}) r WHERE place <= ${CACHE_SIZE}
+        RETURNING 1
+      )
+      SELECT count(*)::int AS cached FROM cached`,
     db.$executeRaw`DELETE FROM leaderboard_cache WHERE period = ${period}::"LeaderboardPeriod"
       AND computed_at < ${new Date(now.getTime() - CACHE_KEEP_MS)}`,
+    db.$executeRaw`DELETE FROM leaderboard_snapshots WHERE period = ${period}::"LeaderboardPeriod"
+      AND computed_at < ${new Date(now.getTime() - CACHE_KEEP_MS)}`,
   ]);
-  return inserted;
+  return inserted[0]!.cached;
 }
 
 /** The latest cached top entries; computed live when no snapshot is left. */
@@ -72,24 +96,45 @@ export async function leaderboard(db: Db, period: LeaderboardPeriod, first: numb
 /** The top of a period computed now, in one statement. */
 export function liveLeaderboard(db: Db, period: LeaderboardPeriod, first: number, now = new Date()): Promise<LeaderboardEntry[]> {
   return db.$queryRaw<LeaderboardEntry[]>`
-    SELECT rank, points, user_id AS "userId", handle FROM (${ranked(period, now, first)}) r ORDER BY place`;
+    SELECT rank, points, user_id AS "userId", handle FROM (${ranked(pointsOf(period, now), first)}) r
+    WHERE place <= ${first} ORDER BY place`;
+}
+
+/** One user's points in a period as of `at`, from that user's own rows. */
+function pointsOfUser(period: LeaderboardPeriod, userId: string, at: Date): Prisma.Sql {
+  const mine = Prisma.sql`user_id = ${userId}::uuid AND status = 'COMPLETED'`;
+  if (period === 'ALL_TIME') {
+    // Today's total less what was completed after `at`.
+    return Prisma.sql`SELECT total_points - coalesce((SELECT sum(amount) FROM rewards WHERE ${mine} AND completed_at > ${at}), 0)
+      FROM users WHERE id = ${userId}::uuid`;
+  }
+  return Prisma.sql`SELECT coalesce(sum(amount), 0) FROM rewards
+    WHERE ${mine} AND completed_at > ${periodStart(period, at)} AND completed_at <= ${at}`;
 }
 
 /**
- * A user's rank: from a snapshot at most 15 minutes old when it lists them, else live with one
- * count over the period's points. Null when the user has no points in the period.
+ * A user's rank; null without points in the period. From the newest snapshot at most 15 minutes
+ * old: the user's points at that moment and one lookup in its score distribution (1 + how many
+ * held more). Without a fresh snapshot, one live count over the period's points.
  */
 export async function rankOf(db: Db, userId: string, period: LeaderboardPeriod, now = new Date()): Promise<number | null> {
-  const [cached] = await db.$queryRaw<{ rank: number }[]>`
-    SELECT rank FROM leaderboard_cache
-    WHERE period = ${period}::"LeaderboardPeriod" AND user_id = ${userId}::uuid
-      AND computed_at > ${new Date(now.getTime() - RANK_CACHE_FRESH_MS)}
+  const [snapshot] = await db.$queryRaw<{ at: Date }[]>`
+    SELECT computed_at AS at FROM leaderboard_snapshots
+    WHERE period = ${period}::"LeaderboardPeriod" AND computed_at > ${new Date(now.getTime() - RANK_CACHE_FRESH_MS)}
+      AND computed_at <= ${now}
     ORDER BY computed_at DESC LIMIT 1`;
-  if (cached) return cached.rank;
+  if (snapshot) {
+    const [row] = await db.$queryRaw<{ rank: number | null }[]>`
+      SELECT CASE WHEN mine.points > 0 THEN 1 + coalesce((
+        SELECT at_or_above FROM leaderboard_scores
+        WHERE period = ${period}::"LeaderboardPeriod" AND computed_at = ${snapshot.at} AND points > mine.points
+        ORDER BY points ASC LIMIT 1), 0) END::int AS rank
+      FROM (SELECT (${pointsOfUser(period, userId, snapshot.at)}) AS points) mine`;
+    return row?.rank ?? null;
+  }
   const [live] = await db.$queryRaw<{ rank: number | null }[]>`
-    WITH p AS (${pointsOf(period, now)})
-    SELECT CASE WHEN mine.points IS NULL THEN NULL
-      ELSE (SELECT count(*) FROM p WHERE p.points > mine.points)::int + 1 END AS rank
-    FROM (SELECT (SELECT points FROM p WHERE user_id = ${userId}::uuid) AS points) mine`;
+    SELECT CASE WHEN mine.points > 0 THEN
+      (SELECT count(*) FROM (${pointsOf(period, now)}) p WHERE p.points > mine.points)::int + 1 END AS rank
+    FROM (SELECT (${pointsOfUser(period, userId, now)}) AS points) mine`;
   return live?.rank ?? null;
 }

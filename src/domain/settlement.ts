@@ -1,4 +1,5 @@
 import type { Db } from '../db.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { Side } from '../generated/prisma/enums.js';
 
 /** SPEC §1 "Winning and rewards", in whole points of the pool P. */
@@ -93,30 +94,19 @@ export async function closeCase(db: Db, caseId: string, now = new Date(), failAf
       topArguments: placed,
       creatorEligible: claimed.creator_id !== null && counts!.participants >= CREATOR_MIN_PARTICIPANTS,
     });
-    const [first, second, third] = shares.topArgument;
 
-    // Users without a wallet are credited at once (COMPLETED); the others wait for a payout.
+    // Users without a wallet are credited at once (COMPLETED); the others wait for a payout. Each
+    // recipient's wallet is one primary-key lookup, so the cost follows the case, not the user count.
     await tx.$executeRaw`
       INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at)
       SELECT e.user_id, ${caseId}::uuid, e.kind::"RewardKind", e.amount,
-        CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
-        CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END
+        CASE WHEN e.has_wallet THEN 'PENDING' ELSE 'COMPLETED' END::"RewardStatus",
+        CASE WHEN e.has_wallet THEN NULL ELSE ${now}::timestamptz END
       FROM (
-        SELECT user_id, 'WINNING_VOTE' AS kind, ${shares.perWinner}::int AS amount
-          FROM votes WHERE case_id = ${caseId}::uuid AND side = ${claimed.side}::"Side"
-        UNION ALL
-        SELECT user_id, 'TOP_ARGUMENT', (ARRAY[${first}::int, ${second}::int, ${third}::int])[top_rank]
-          FROM arguments WHERE case_id = ${caseId}::uuid AND top_rank IS NOT NULL
-        UNION ALL
-        SELECT user_id, 'PARTICIPATION', ${shares.perParticipant}::int FROM (
-          SELECT user_id FROM votes WHERE case_id = ${caseId}::uuid
-          UNION SELECT user_id FROM arguments WHERE case_id = ${caseId}::uuid
-        ) p
-        UNION ALL
-        SELECT ${claimed.creator_id}::uuid, 'CREATOR', ${shares.creator}::int WHERE ${shares.creator}::int > 0
-      ) e
-      JOIN users u ON u.id = e.user_id
-      WHERE e.amount > 0`;
+        SELECT e.*, (SELECT wallet_address IS NOT NULL FROM users WHERE id = e.user_id) AS has_wallet
+        FROM (${entitlements(caseId, claimed.side, claimed.creator_id, shares)}) e
+        WHERE e.amount > 0
+      ) e`;
     fault('rewards');
 
     await tx.$executeRaw`
@@ -125,7 +115,8 @@ export async function closeCase(db: Db, caseId: string, now = new Date(), failAf
         SELECT user_id, sum(amount)::int AS points FROM rewards
         WHERE case_id = ${caseId}::uuid AND status = 'COMPLETED' GROUP BY user_id
       ) s
-      WHERE u.id = s.user_id`;
+      WHERE u.id = s.user_id
+        AND u.id = ANY(ARRAY(SELECT user_id FROM rewards WHERE case_id = ${caseId}::uuid AND status = 'COMPLETED'))`;
     fault('points');
 
     await tx.caseSettlement.create({
@@ -144,6 +135,24 @@ export async function closeCase(db: Db, caseId: string, now = new Date(), failAf
     fault('settlement');
     return { caseId, winningSide: claimed.side, shares };
   });
+}
+
+/** Every reward line of a closed case, as `(user_id, kind, amount)` rows (zero amounts included). */
+export function entitlements(caseId: string, side: Side, creatorId: string | null, shares: Shares): Prisma.Sql {
+  const [first, second, third] = shares.topArgument;
+  return Prisma.sql`
+    SELECT user_id, 'WINNING_VOTE' AS kind, ${shares.perWinner}::int AS amount
+      FROM votes WHERE case_id = ${caseId}::uuid AND side = ${side}::"Side"
+    UNION ALL
+    SELECT user_id, 'TOP_ARGUMENT', (ARRAY[${first}::int, ${second}::int, ${third}::int])[top_rank]
+      FROM arguments WHERE case_id = ${caseId}::uuid AND top_rank IS NOT NULL
+    UNION ALL
+    SELECT user_id, 'PARTICIPATION', ${shares.perParticipant}::int FROM (
+      SELECT user_id FROM votes WHERE case_id = ${caseId}::uuid
+      UNION SELECT user_id FROM arguments WHERE case_id = ${caseId}::uuid
+    ) p
+    UNION ALL
+    SELECT ${creatorId}::uuid, 'CREATOR', ${shares.creator}::int WHERE ${shares.creator}::int > 0`;
 }
 
 /** Ids of OPEN cases whose time is up. */
