@@ -46,14 +46,14 @@ function ranked(points: Prisma.Sql, limit: number): Prisma.Sql {
 
 /**
  * Job 5's work for one period, in one statement: the period's points are added up once, and from
- * them the top 100 is cached and the score distribution stored, so any user's rank is one lookup.
- * Snapshots older than an hour go.
+ * them the top 100 is cached (and returned) and the score distribution stored, so any user's rank
+ * is one lookup. Snapshots older than an hour go.
  */
-export async function refreshLeaderboard(db: Db, period: LeaderboardPeriod, now: Date): Promise<number> {
+export async function refreshLeaderboard(db: Db, period: LeaderboardPeriod, now: Date): Promise<LeaderboardEntry[]> {
   // ALL_TIME points are a column with an index: read it where used. A period's sums are made once.
   const materialized = Prisma.raw(period === 'ALL_TIME' ? 'NOT MATERIALIZED' : 'MATERIALIZED');
   const [inserted] = await db.$transaction([
-    db.$queryRaw<{ cached: number }[]>`
+    db.$queryRaw<LeaderboardEntry[]>`
       WITH p AS ${materialized} (${pointsOf(period, now)}),
       distribution AS MATERIALIZED (
         SELECT points, (sum(count(*)) OVER (ORDER BY points DESC))::int AS at_or_above FROM p GROUP BY points
@@ -67,19 +67,18 @@ export async function refreshLeaderboard(db: Db, period: LeaderboardPeriod, now:
         INSERT INTO leaderboard_scores (period, computed_at, points, at_or_above)
         SELECT s.period, s.computed_at, d.points, d.at_or_above FROM snapshot s, distribution d
       ),
+      top AS (SELECT * FROM (${ranked(Prisma.sql`SELECT * FROM p`, CACHE_SIZE)}) r WHERE place <= ${CACHE_SIZE}),
       cached AS (
         INSERT INTO leaderboard_cache (period, computed_at, user_id, rank, points)
-        SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank, points
-        FROM (${ranked(Prisma.sql`SELECT * FROM p`, CACHE_SIZE)}) r WHERE place <= ${CACHE_SIZE}
-        RETURNING 1
+        SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank, points FROM top
       )
-      SELECT count(*)::int AS cached FROM cached`,
+      SELECT rank, points, user_id AS "userId", handle FROM top ORDER BY place`,
     db.$executeRaw`DELETE FROM leaderboard_cache WHERE period = ${period}::"LeaderboardPeriod"
       AND computed_at < ${new Date(now.getTime() - CACHE_KEEP_MS)}`,
     db.$executeRaw`DELETE FROM leaderboard_snapshots WHERE period = ${period}::"LeaderboardPeriod"
       AND computed_at < ${new Date(now.getTime() - CACHE_KEEP_MS)}`,
   ]);
-  return inserted[0]!.cached;
+  return inserted;
 }
 
 /** The latest cached top entries; computed live when no snapshot is left. */

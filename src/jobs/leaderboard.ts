@@ -1,5 +1,5 @@
 import type { Db } from '../db.js';
-import { CACHE_SIZE, PERIODS, leaderboard, refreshLeaderboard } from '../domain/leaderboard.js';
+import { PERIODS, refreshLeaderboard } from '../domain/leaderboard.js';
 import type { PubSub } from '../events.js';
 import { DEFAULT_SCHEDULES, type Job } from './types.js';
 
@@ -10,8 +10,8 @@ export const leaderboardJob: Job<{ db: Db; pubsub: PubSub }> = {
   async run({ db, pubsub }, { now }) {
     const cached: Record<string, number> = {};
     for (const period of PERIODS) {
-      cached[period] = await refreshLeaderboard(db, period, now);
-      const entries = await leaderboard(db, period, CACHE_SIZE, now);
+      const entries = await refreshLeaderboard(db, period, now);
+      cached[period] = entries.length;
       pubsub.publish('leaderboardUpdated', period, { period, computedAt: now.toISOString(), entries });
     }
     return { items: PERIODS.length, successes: PERIODS.length, failures: 0, summary: { cached } };

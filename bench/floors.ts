@@ -1,0 +1,225 @@
+// The hand-written floors the benchmark compares Verdict with: for each operation, the fewest SQL
+// statements that write the same rows, with nothing around them. And the naive way for the
+// leaderboard (every row into the process). test/bench-floors.test.ts checks that each produces
+// exactly what the project does, so no ratio compares different work.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Db } from '../src/db.js';
+import { BADGES } from '../src/domain/badges.js';
+import { computeShares, CREATOR_MIN_PARTICIPANTS } from '../src/domain/settlement.js';
+import type { LeaderboardPeriod } from '../src/generated/prisma/enums.js';
+
+const DAY = 24 * 3600_000;
+const HOUR = 3600_000;
+
+/** The leaderboard job's rows for one period (snapshot, distribution, top 100), in one statement. */
+export async function leaderboardFloor(db: Db, period: LeaderboardPeriod, now: Date): Promise<void> {
+  const since = new Date(now.getTime() - (period === 'WEEKLY' ? 7 : 1) * DAY);
+  const keepAfter = new Date(now.getTime() - HOUR);
+  if (period === 'ALL_TIME') {
+    await db.$executeRaw`
+      WITH d AS MATERIALIZED (
+        SELECT total_points AS points, (sum(count(*)) OVER (ORDER BY total_points DESC))::int AS n
+        FROM users WHERE total_points > 0 GROUP BY total_points),
+      s AS (INSERT INTO leaderboard_snapshots SELECT 'ALL_TIME', ${now}, coalesce(max(n), 0) FROM d RETURNING 1),
+      sc AS (INSERT INTO leaderboard_scores SELECT 'ALL_TIME', ${now}, points, n FROM d, s),
+      c AS (INSERT INTO leaderboard_cache
+        SELECT 'ALL_TIME', ${now}, id, rank() OVER (ORDER BY total_points DESC), total_points
+        FROM (SELECT id, total_points FROM users WHERE total_points > 0 ORDER BY total_points DESC, handle LIMIT 100) t),
+      x AS (DELETE FROM leaderboard_cache WHERE period = 'ALL_TIME' AND computed_at < ${keepAfter}),
+      y AS (DELETE FROM leaderboard_snapshots WHERE period = 'ALL_TIME' AND computed_at < ${keepAfter})
+      SELECT 1`;
+    return;
+  }
+  await db.$executeRaw`
+    WITH p AS MATERIALIZED (
+      SELECT user_id, sum(amount)::int AS points FROM rewards
+      WHERE status = 'COMPLETED' AND completed_at > ${since} AND completed_at <= ${now} GROUP BY user_id),
+    d AS MATERIALIZED (SELECT points, (sum(count(*)) OVER (ORDER BY points DESC))::int AS n FROM p GROUP BY points),
+    s AS (INSERT INTO leaderboard_snapshots SELECT ${period}::"LeaderboardPeriod", ${now}, coalesce(max(n), 0) FROM d RETURNING 1),
+    sc AS (INSERT INTO leaderboard_scores SELECT ${period}::"LeaderboardPeriod", ${now}, points, n FROM d, s),
+    c AS (INSERT INTO leaderboard_cache
+      SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank() OVER (ORDER BY points DESC), points FROM (
+        SELECT t.user_id, t.points FROM (SELECT * FROM p ORDER BY points DESC FETCH FIRST 100 ROWS WITH TIES) t
+        JOIN users u ON u.id = t.user_id ORDER BY t.points DESC, u.handle LIMIT 100) top),
+    x AS (DELETE FROM leaderboard_cache WHERE period = ${period}::"LeaderboardPeriod" AND computed_at < ${keepAfter}),
+    y AS (DELETE FROM leaderboard_snapshots WHERE period = ${period}::"LeaderboardPeriod" AND computed_at < ${keepAfter})
+    SELECT 1`;
+}
+
+/** The design notes' way: the period's rows into the process, summed, sorted and written back. */
+export async function leaderboardNaive(db: Db, period: LeaderboardPeriod, now: Date): Promise<void> {
+  const totals = new Map<string, number>();
+  if (period === 'ALL_TIME') {
+    for (const u of await db.user.findMany({ where: { totalPoints: { gt: 0 } }, select: { id: true, totalPoints: true } })) {
+      totals.set(u.id, u.totalPoints);
+    }
+  } else {
+    const since = new Date(now.getTime() - (period === 'WEEKLY' ? 7 : 1) * DAY);
+    const rows = await db.reward.findMany({
+      where: { status: 'COMPLETED', completedAt: { gt: since, lte: now } },
+      select: { userId: true, amount: true },
+    });
+    for (const r of rows) totals.set(r.userId, (totals.get(r.userId) ?? 0) + r.amount);
+  }
+  const sorted = [...totals.entries()].sort((a, b) => b[1] - a[1]);
+  const cut = sorted.length > 100 ? sorted[99]![1] : 0;
+  const top = sorted.filter(([, points]) => points >= cut);
+  const handles = new Map(
+    (await db.user.findMany({ where: { id: { in: top.map(([id]) => id) } }, select: { id: true, handle: true } })).map((u) => [u.id, u.handle]),
+  );
+  top.sort((a, b) => b[1] - a[1] || (handles.get(a[0])! < handles.get(b[0])! ? -1 : 1));
+  const counts = new Map<number, number>();
+  for (const [, points] of sorted) counts.set(points, (counts.get(points) ?? 0) + 1);
+  let atOrAbove = 0;
+  const scores = [...counts.entries()].map(([points, n]) => ({ period, computedAt: now, points, atOrAbove: (atOrAbove += n) }));
+  await db.leaderboardSnapshot.create({ data: { period, computedAt: now, rankedUsers: sorted.length } });
+  for (let i = 0; i < scores.length; i += 10_000) await db.leaderboardScore.createMany({ data: scores.slice(i, i + 10_000) });
+  await db.leaderboardEntry.createMany({
+    data: top.slice(0, 100).map(([userId, points]) => ({ period, computedAt: now, userId, points, rank: 1 + top.findIndex(([, p]) => p === points) })),
+  });
+  const keepAfter = new Date(now.getTime() - HOUR);
+  await db.leaderboardEntry.deleteMany({ where: { period, computedAt: { lt: keepAfter } } });
+  await db.leaderboardSnapshot.deleteMany({ where: { period, computedAt: { lt: keepAfter } } });
+}
+
+/** A full badge pass as one statement over whole tables: every award, bonus and credit. */
+export async function badgesFloor(db: Db, now: Date): Promise<void> {
+  const values = BADGES.map((b) => `('${b.key}', '${b.metric}', ${b.target}, ${b.bonus})`).join(', ');
+  await db.$executeRawUnsafe(
+    `WITH v AS (
+      SELECT v.user_id, count(*) AS votes, count(*) FILTER (WHERE s.winning_side = v.side) AS wins
+      FROM votes v LEFT JOIN case_settlements s ON s.case_id = v.case_id GROUP BY v.user_id),
+    p AS (SELECT user_id, count(DISTINCT case_id) AS participations FROM (
+      SELECT user_id, case_id FROM votes UNION ALL SELECT user_id, case_id FROM arguments) x GROUP BY user_id),
+    t AS (SELECT user_id, count(*) AS top FROM arguments WHERE top_rank IS NOT NULL GROUP BY user_id),
+    m AS (SELECT u.id AS user_id, coalesce(v.wins, 0) AS wins, coalesce(t.top, 0) AS "topArguments",
+        coalesce(p.participations, 0) AS participations, coalesce(v.votes, 0) AS votes,
+        u.is_beta_user::int AS beta, (u.wallet_address IS NOT NULL)::int AS wallet
+      FROM users u LEFT JOIN v ON v.user_id = u.id LEFT JOIN p ON p.user_id = u.id LEFT JOIN t ON t.user_id = u.id),
+    a AS (INSERT INTO badge_awards (user_id, badge_key, awarded_at)
+      SELECT m.user_id, b.key, $1 FROM m JOIN (VALUES ${values}) b(key, metric, target, bonus)
+        ON CASE b.metric WHEN 'wins' THEN m.wins WHEN 'topArguments' THEN m."topArguments" WHEN 'participations' THEN m.participations
+          WHEN 'votes' THEN m.votes WHEN 'beta' THEN m.beta WHEN 'wallet' THEN m.wallet END >= b.target
+      ON CONFLICT DO NOTHING RETURNING id, user_id, badge_key),
+    r AS (INSERT INTO rewards (user_id, badge_award_id, kind, amount, status, completed_at)
+      SELECT a.user_id, a.id, 'BADGE_BONUS', b.bonus,
+        CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
+        CASE WHEN u.wallet_address IS NULL THEN $1::timestamptz END
+      FROM a JOIN (VALUES ${values}) b(key, metric, target, bonus) ON b.key = a.badge_key JOIN users u ON u.id = a.user_id
+      RETURNING user_id, amount, status)
+    UPDATE users u SET total_points = u.total_points + c.points, updated_at = $1
+    FROM (SELECT user_id, sum(amount)::int AS points FROM r WHERE status = 'COMPLETED' GROUP BY user_id) c WHERE u.id = c.user_id`,
+    now,
+  );
+}
+
+/** Undoes every badge: awards, bonuses and the points they credited (setup, not measured). */
+export async function resetBadges(db: Db): Promise<void> {
+  await db.$transaction([
+    db.$executeRaw`UPDATE users u SET total_points = u.total_points - b.points
+      FROM (SELECT user_id, sum(amount)::int AS points FROM rewards WHERE kind = 'BADGE_BONUS' AND status = 'COMPLETED' GROUP BY user_id) b
+      WHERE u.id = b.user_id`,
+    db.$executeRaw`DELETE FROM rewards WHERE kind = 'BADGE_BONUS'`,
+    db.$executeRaw`DELETE FROM badge_awards`,
+  ]);
+}
+
+/** Closure of one case as one statement: status, top 3, every reward, the credit, the settlement. */
+export async function closureFloor(db: Db, caseId: string, now: Date): Promise<void> {
+  const [c] = await db.$queryRaw<{ pool: number; creator_id: string | null; side: 'A' | 'B'; a: number; b: number; participants: number; placed: number }[]>`
+    SELECT c.reward_pool AS pool, c.creator_id, r.side,
+      (SELECT count(*) FROM votes WHERE case_id = c.id AND side = 'A')::int AS a,
+      (SELECT count(*) FROM votes WHERE case_id = c.id AND side = 'B')::int AS b,
+      (SELECT count(*) FROM (SELECT user_id FROM votes WHERE case_id = c.id UNION SELECT user_id FROM arguments WHERE case_id = c.id) p)::int AS participants,
+      least(3, (SELECT count(*) FROM arguments WHERE case_id = c.id AND upvote_count >= 1))::int AS placed
+    FROM cases c JOIN sealed_rulings r ON r.case_id = c.id WHERE c.id = ${caseId}::uuid`;
+  const winners = c!.side === 'A' ? c!.a : c!.b;
+  const shares = computeShares({
+    pool: c!.pool, winners, participants: c!.participants, topArguments: c!.placed,
+    creatorEligible: c!.creator_id !== null && c!.participants >= CREATOR_MIN_PARTICIPANTS,
+  });
+  const [first, second, third] = shares.topArgument;
+  await db.$executeRaw`
+    WITH top AS (
+      SELECT id, user_id, row_number() OVER (ORDER BY upvote_count DESC, created_at, id) AS place
+      FROM arguments WHERE case_id = ${caseId}::uuid AND upvote_count >= 1 ORDER BY upvote_count DESC, created_at, id LIMIT 3),
+    closed AS (UPDATE cases SET status = 'CLOSED', closed_at = ${now} WHERE id = ${caseId}::uuid),
+    placed AS (UPDATE arguments a SET top_rank = top.place FROM top WHERE a.id = top.id),
+    lines AS (
+      SELECT user_id, 'WINNING_VOTE'::"RewardKind" AS kind, ${shares.perWinner}::int AS amount FROM votes WHERE case_id = ${caseId}::uuid AND side = ${c!.side}::"Side"
+      UNION ALL SELECT user_id, 'TOP_ARGUMENT', (ARRAY[${first}::int, ${second}::int, ${third}::int])[place] FROM top
+      UNION ALL SELECT user_id, 'PARTICIPATION', ${shares.perParticipant}::int FROM (
+        SELECT user_id FROM votes WHERE case_id = ${caseId}::uuid UNION SELECT user_id FROM arguments WHERE case_id = ${caseId}::uuid) p
+      UNION ALL SELECT ${c!.creator_id}::uuid, 'CREATOR', ${shares.creator}::int WHERE ${shares.creator}::int > 0),
+    paid AS (
+      INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at)
+      SELECT l.user_id, ${caseId}::uuid, l.kind, l.amount, CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
+        CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END
+      FROM lines l JOIN users u ON u.id = l.user_id WHERE l.amount > 0
+      RETURNING user_id, amount, status),
+    credited AS (
+      UPDATE users u SET total_points = u.total_points + s.points, updated_at = ${now}
+      FROM (SELECT user_id, sum(amount)::int AS points FROM paid WHERE status = 'COMPLETED' GROUP BY user_id) s WHERE u.id = s.user_id)
+    INSERT INTO case_settlements (case_id, pool, winning_side, winner_count, participant_count, votes_a, votes_b, paid, treasury)
+    VALUES (${caseId}::uuid, ${c!.pool}, ${c!.side}::"Side", ${winners}, ${c!.participants}, ${c!.a}, ${c!.b}, ${shares.paid}, ${shares.treasury})`;
+}
+
+export interface ClosureCaseShape {
+  voters: number;
+  arguments: number;
+  upvotes: number;
+}
+
+/** Enough points that every voter's share is at least one point. */
+const poolFor = (shape: ClosureCaseShape) => 100 * Math.max(10, shape.voters);
+
+/**
+ * An OPEN, due case whose voters are drawn from the existing users, with arguments by some of
+ * them and upvotes by others (setup, not measured).
+ */
+export async function createDueCase(db: Db, shape: ClosureCaseShape, now: Date): Promise<string> {
+  const caseId = randomUUID();
+  await db.$transaction([
+    db.$executeRaw`INSERT INTO cases (id, title, dilemma, side_a_label, side_b_label, source, status, opens_at, closes_at, reward_pool, commitment, commitment_status)
+      VALUES (${caseId}::uuid, 'Bench closure', repeat('A dilemma for the closure benchmark. ', 8), 'Keep', 'Return', 'AI', 'OPEN',
+        ${new Date(now.getTime() - 2 * DAY)}, ${new Date(now.getTime() - 60_000)}, ${poolFor(shape)}, ${`0x${randomBytes(32).toString('hex')}`}, 'VERIFIED')`,
+    db.$executeRaw`INSERT INTO sealed_rulings (case_id, side, reasoning, salt, judge) VALUES (${caseId}::uuid, 'A', 'Bench ruling', ${randomBytes(32)}, 'bench')`,
+    db.$executeRaw`INSERT INTO votes (case_id, user_id, side, created_at)
+      SELECT ${caseId}::uuid, id, CASE WHEN random() < 0.5 THEN 'A' ELSE 'B' END::"Side", ${new Date(now.getTime() - DAY)}
+      FROM users ORDER BY random() LIMIT ${shape.voters}`,
+    db.$executeRaw`INSERT INTO arguments (case_id, user_id, side, body, created_at)
+      SELECT case_id, user_id, side, 'An argument for the closure benchmark.', created_at + random() * interval '1 hour'
+      FROM votes WHERE case_id = ${caseId}::uuid LIMIT ${shape.arguments}`,
+    // Argument n gets 1 to 2k-1 upvotes (k = upvotes per argument), from voters other than its author.
+    db.$executeRaw`WITH a AS (SELECT id, user_id, row_number() OVER (ORDER BY id) AS n FROM arguments WHERE case_id = ${caseId}::uuid),
+      v AS (SELECT user_id, row_number() OVER (ORDER BY user_id) - 1 AS n FROM votes WHERE case_id = ${caseId}::uuid),
+      pairs AS (SELECT a.id, a.user_id AS author, (a.n * 7 + g) % (SELECT count(*) FROM v) AS voter
+        FROM a, generate_series(0, (a.n * 7919) % (2 * ${Math.max(1, Math.round(shape.upvotes / Math.max(1, shape.arguments)))} - 1)) g)
+      INSERT INTO argument_upvotes (argument_id, user_id)
+      SELECT p.id, v.user_id FROM pairs p JOIN v ON v.n = p.voter WHERE v.user_id <> p.author
+      ON CONFLICT DO NOTHING`,
+    db.$executeRaw`UPDATE arguments a SET upvote_count = u.n FROM (
+      SELECT argument_id, count(*)::int AS n FROM argument_upvotes GROUP BY argument_id) u
+      WHERE a.id = u.argument_id AND a.case_id = ${caseId}::uuid`,
+  ]);
+  return caseId;
+}
+
+/** Undoes a closure so the same case can be closed again (setup, not measured). */
+export async function reopenCase(db: Db, caseId: string): Promise<void> {
+  await db.$transaction([
+    db.$executeRaw`UPDATE users u SET total_points = u.total_points - s.points FROM (
+      SELECT user_id, sum(amount)::int AS points FROM rewards WHERE case_id = ${caseId}::uuid AND status = 'COMPLETED' GROUP BY user_id) s
+      WHERE u.id = s.user_id`,
+    db.$executeRaw`DELETE FROM rewards WHERE case_id = ${caseId}::uuid`,
+    db.$executeRaw`DELETE FROM case_settlements WHERE case_id = ${caseId}::uuid`,
+    db.$executeRaw`UPDATE arguments SET top_rank = NULL WHERE case_id = ${caseId}::uuid AND top_rank IS NOT NULL`,
+    db.$executeRaw`UPDATE cases SET status = 'OPEN', closed_at = NULL WHERE id = ${caseId}::uuid`,
+  ]);
+}
+
+/** Removes a benchmark case and everything it paid. */
+export async function dropCase(db: Db, caseId: string): Promise<void> {
+  await reopenCase(db, caseId);
+  await db.$executeRaw`DELETE FROM cases WHERE id = ${caseId}::uuid`;
+}

@@ -1,0 +1,218 @@
+// npm run bench -- --users N [--json FILE] [--database-url URL] [--skip-seed] [--only a,b]
+// Every pair side by side in one run: Verdict's way and its hand-written floor (bench/floors.ts),
+// at least 3 repetitions each, min and median printed. It asserts nothing; figures go to FILE.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createPubSub } from 'graphql-yoga';
+import { createPrismaClient, type Db } from '../src/db.js';
+import { startEmbeddedPostgres } from '../src/db/embedded.js';
+import { deployMigrations } from '../src/db/migrations.js';
+import { awardBadges } from '../src/domain/badges-award.js';
+import { PERIODS, rankOf } from '../src/domain/leaderboard.js';
+import { closeCase } from '../src/domain/settlement.js';
+import type { Topics } from '../src/events.js';
+import type { LeaderboardPeriod } from '../src/generated/prisma/enums.js';
+import { leaderboardJob } from '../src/jobs/leaderboard.js';
+import {
+  badgesFloor,
+  closureFloor,
+  createDueCase,
+  dropCase,
+  leaderboardFloor,
+  leaderboardNaive,
+  reopenCase,
+  resetBadges,
+} from './floors.js';
+import { seed } from './seed.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    users: { type: 'string', default: '10000' },
+    json: { type: 'string' },
+    'database-url': { type: 'string' },
+    'data-dir': { type: 'string', default: '.tmp/bench-pglite' },
+    'skip-seed': { type: 'boolean', default: false },
+    reps: { type: 'string', default: '3' },
+    only: { type: 'string', default: 'leaderboard,rank,badges,closure,http,fanout,start' },
+  },
+});
+const USERS = Number(opts.users);
+const REPS = Math.max(3, Number(opts.reps));
+const sections = new Set(opts.only!.split(','));
+const url = opts['database-url'] ?? process.env.BENCH_DATABASE_URL;
+const dataDir = path.resolve(opts['data-dir']!);
+const figures: Record<string, number> = { users: USERS };
+const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+
+interface Timed {
+  min: number;
+  median: number;
+}
+
+/** Runs `fn` `reps` times, each after an untimed `before`; prints and returns min and median. */
+async function time(name: string, fn: () => Promise<unknown>, options: { reps?: number; before?: () => Promise<unknown> } = {}): Promise<Timed> {
+  const runs: number[] = [];
+  for (let i = 0; i < (options.reps ?? REPS); i++) {
+    await options.before?.();
+    const started = performance.now();
+    await fn();
+    runs.push(performance.now() - started);
+  }
+  runs.sort((a, b) => a - b);
+  const result = { min: runs[0]!, median: runs[Math.floor(runs.length / 2)]! };
+  console.log(`  ${name.padEnd(44)} min ${result.min.toFixed(1).padStart(10)} ms   median ${result.median.toFixed(1).padStart(10)} ms`);
+  return result;
+}
+
+const ratio = (label: string, a: Timed, b: Timed) => console.log(`  ${label}: ${(a.median / b.median).toFixed(2)}x`);
+
+let clock = Date.now();
+/** A fresh instant per run, so snapshots of repeated runs never collide. */
+const tick = () => new Date((clock += 1000));
+
+async function benchLeaderboard(db: Db) {
+  console.log('leaderboard job (three periods):');
+  const pubsub = createPubSub<Topics>();
+  const ctx = () => ({ now: tick(), signal: new AbortController().signal, trigger: 'manual' as const });
+  const project = await time('Verdict (the job)', () => leaderboardJob.run({ db, pubsub }, ctx()));
+  const floor = await time('floor (one statement per period)', async () => {
+    const now = tick();
+    for (const period of PERIODS) await leaderboardFloor(db, period, now);
+  });
+  const naive = await time('naive (rows into the process)', async () => {
+    const now = tick();
+    for (const period of PERIODS) await leaderboardNaive(db, period, now);
+  });
+  ratio('Verdict / floor', project, floor);
+  ratio('naive / Verdict', naive, project);
+  Object.assign(figures, { 'leaderboard.project_ms': project.median, 'leaderboard.floor_ms': floor.median, 'leaderboard.naive_ms': naive.median });
+}
+
+async function benchRank(db: Db) {
+  console.log('User.rank(period), from a fresh snapshot:');
+  const now = tick();
+  await leaderboardJob.run({ db, pubsub: createPubSub<Topics>() }, { now, signal: new AbortController().signal, trigger: 'manual' });
+  const asked = new Date(now.getTime() + 1000);
+  for (const period of PERIODS) {
+    const [top] = await db.$queryRaw<{ id: string }[]>`SELECT user_id AS id FROM leaderboard_cache
+      WHERE period = ${period}::"LeaderboardPeriod" AND computed_at = ${now} ORDER BY rank LIMIT 1`;
+    const users = { top: top?.id, middle: await middleUser(db, period, now), none: await pointlessUser(db, period, now) };
+    for (const [which, id] of Object.entries(users)) {
+      if (!id) continue;
+      const answer = await rankOf(db, id, period, asked);
+      const t = await time(`${period} ${which} (rank ${answer ?? 'null'})`, async () => {
+        for (let i = 0; i < 10; i++) await rankOf(db, id, period, asked);
+      }, { reps: 5 });
+      figures[`rank.${period}.${which}_ms`] = t.median / 10;
+    }
+  }
+}
+
+/** A user in the middle of the period's ranking. */
+async function middleUser(db: Db, period: LeaderboardPeriod, now: Date): Promise<string | undefined> {
+  if (period === 'ALL_TIME') {
+    const [row] = await db.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE total_points > 0
+      ORDER BY total_points DESC OFFSET (SELECT count(*) / 2 FROM users WHERE total_points > 0) LIMIT 1`;
+    return row?.id;
+  }
+  const since = new Date(now.getTime() - (period === 'WEEKLY' ? 7 : 1) * 24 * 3600_000);
+  const [row] = await db.$queryRaw<{ id: string }[]>`WITH p AS (SELECT user_id, sum(amount) AS points FROM rewards
+      WHERE status = 'COMPLETED' AND completed_at > ${since} AND completed_at <= ${now} GROUP BY user_id)
+    SELECT user_id AS id FROM p ORDER BY points DESC OFFSET (SELECT count(*) / 2 FROM p) LIMIT 1`;
+  return row?.id;
+}
+
+/** A user without points in the period. */
+async function pointlessUser(db: Db, period: LeaderboardPeriod, now: Date): Promise<string | undefined> {
+  const since = period === 'ALL_TIME' ? new Date(0) : new Date(now.getTime() - (period === 'WEEKLY' ? 7 : 1) * 24 * 3600_000);
+  const [row] = await db.$queryRaw<{ id: string }[]>`SELECT id FROM users u WHERE NOT EXISTS (
+    SELECT 1 FROM rewards r WHERE r.user_id = u.id AND r.status = 'COMPLETED' AND r.completed_at > ${since}) LIMIT 1`;
+  return row?.id;
+}
+
+async function benchBadges(db: Db) {
+  console.log('badge job:');
+  const pubsub = createPubSub<Topics>();
+  const publish = (awards: Topics['badgeAwarded'][0][]) => {
+    for (const award of awards) pubsub.publish('badgeAwarded', award);
+  };
+  let peakGrowth = 0;
+  const first = await time('first full pass (everything new)', async () => {
+    const before = rssMb();
+    const sampler = setInterval(() => (peakGrowth = Math.max(peakGrowth, rssMb() - before)), 100);
+    try {
+      const result = await awardBadges(db, { since: null, now: tick(), onAwarded: publish });
+      console.log(`    ${result.awarded} awards in ${result.chunks} chunks`);
+    } finally {
+      clearInterval(sampler);
+    }
+  }, { before: () => resetBadges(db) });
+  console.log(`    process RSS growth during a first pass: at most ${peakGrowth} MB`);
+  const full = await time('full pass (nothing new)', () => awardBadges(db, { since: null, now: tick(), onAwarded: publish }));
+  const floor = await time('floor (one statement, whole tables)', () => badgesFloor(db, tick()));
+  ratio('Verdict / floor', full, floor);
+
+  // 1 % of users active: each casts a vote on an open case after the last pass.
+  const since = tick();
+  const caseId = await createDueCase(db, { voters: Math.max(1, Math.round(USERS / 100)), arguments: 0, upvotes: 0 }, since);
+  await db.$executeRaw`UPDATE votes SET created_at = ${new Date(since.getTime() + 500)} WHERE case_id = ${caseId}::uuid`;
+  const incremental = await time('scheduled pass, 1 % of users active', () => awardBadges(db, { since, now: tick(), onAwarded: publish }));
+  await dropCase(db, caseId);
+  console.log(`  scheduled / full: ${((incremental.median / full.median) * 100).toFixed(1)} %`);
+  Object.assign(figures, {
+    'badges.first_full_ms': first.median,
+    'badges.full_ms': full.median,
+    'badges.full_floor_ms': floor.median,
+    'badges.incremental_ms': incremental.median,
+  });
+}
+
+async function benchClosure(db: Db) {
+  const shape = { voters: Math.min(10_000, USERS), arguments: Math.min(2_000, Math.round(USERS / 5)), upvotes: 20_000 };
+  console.log(`closure of one case (${shape.voters} voters, ${shape.arguments} arguments, ~${shape.upvotes} upvotes):`);
+  const caseId = await createDueCase(db, shape, new Date());
+  const project = await time('Verdict (one transaction, set-based)', () => closeCase(db, caseId, new Date()), { before: () => reopenCase(db, caseId) });
+  const floor = await time('floor (one statement)', () => closureFloor(db, caseId, new Date()), { before: () => reopenCase(db, caseId) });
+  ratio('Verdict / floor', project, floor);
+  await dropCase(db, caseId);
+  Object.assign(figures, { 'closure.project_ms': project.median, 'closure.floor_ms': floor.median });
+}
+
+async function main() {
+  const embedded = url ? null : await startEmbeddedPostgres({ dataDir });
+  const poolConfig = url ? { connectionString: url } : embedded!.poolConfig;
+  await deployMigrations(poolConfig);
+  const db = createPrismaClient(poolConfig, { embedded: !url });
+  console.log(`database: ${url ? 'PostgreSQL server' : `PGlite under ${dataDir}`}; ${USERS} users; ${REPS} repetitions`);
+  if (!opts['skip-seed']) {
+    const summary = await seed(db, { users: USERS, log: (line) => console.log(`  ${line}`) });
+    console.log(`seeded in ${(summary.ms / 1000).toFixed(1)} s: ${JSON.stringify(summary)}`);
+  }
+  if (sections.has('leaderboard')) await benchLeaderboard(db);
+  if (sections.has('rank')) await benchRank(db);
+  if (sections.has('badges')) await benchBadges(db);
+  if (sections.has('closure')) await benchClosure(db);
+  await db.$disconnect();
+  await embedded?.stop();
+
+  const serverEnv: Record<string, string> = url ? { DATABASE_URL: url } : { DATA_DIR: dataDir };
+  if (sections.has('http')) {
+    const { benchHttp } = await import('./http.js');
+    for (const [key, value] of Object.entries(await benchHttp(serverEnv))) figures[`http.${key}`] = value;
+  }
+  if (sections.has('fanout')) {
+    const { benchFanout } = await import('./fanout.js');
+    for (const [key, value] of Object.entries(await benchFanout(serverEnv))) figures[`fanout.${key}`] = value;
+  }
+  if (sections.has('start')) {
+    const { benchStart } = await import('./start.js');
+    for (const [key, value] of Object.entries(await benchStart())) figures[`start.${key}`] = value;
+  }
+
+  const rounded = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Math.round(v * 100) / 100]));
+  console.log(JSON.stringify(rounded, null, 2));
+  if (opts.json) fs.writeFileSync(opts.json, `${JSON.stringify(rounded, null, 2)}\n`);
+}
+
+await main();

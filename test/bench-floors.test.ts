@@ -1,0 +1,92 @@
+// The benchmark's floors and naive versions (bench/floors.ts) must write exactly what Verdict
+// writes, or their ratios would compare different work. Small data, same seed as the benchmark.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPubSub } from 'graphql-yoga';
+import {
+  badgesFloor,
+  closureFloor,
+  createDueCase,
+  dropCase,
+  leaderboardFloor,
+  leaderboardNaive,
+  reopenCase,
+  resetBadges,
+} from '../bench/floors.js';
+import { seed } from '../bench/seed.js';
+import type { Db } from '../src/db.js';
+import { awardBadges } from '../src/domain/badges-award.js';
+import { PERIODS, refreshLeaderboard } from '../src/domain/leaderboard.js';
+import { closeCase } from '../src/domain/settlement.js';
+import { createTestDatabase, type TestDatabase } from './support/db.js';
+
+let database: TestDatabase;
+let db: Db;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = database.prisma;
+  await seed(db, { users: 2000 });
+}, 300_000);
+afterAll(() => database.close());
+
+const snapshotAt = async (now: Date) => ({
+  snapshots: await db.$queryRaw`SELECT period, ranked_users FROM leaderboard_snapshots WHERE computed_at = ${now} ORDER BY period`,
+  scores: await db.$queryRaw`SELECT period, points, at_or_above FROM leaderboard_scores WHERE computed_at = ${now} ORDER BY period, points`,
+  cache: await db.$queryRaw`SELECT period, user_id, rank, points FROM leaderboard_cache WHERE computed_at = ${now} ORDER BY period, rank, user_id`,
+});
+
+/** Everything the badge pass writes, and every user's points. */
+const badgeState = async () => ({
+  awards: await db.$queryRaw`SELECT user_id, badge_key FROM badge_awards ORDER BY user_id, badge_key`,
+  bonuses: await db.$queryRaw`SELECT r.user_id, a.badge_key, r.amount, r.status FROM rewards r JOIN badge_awards a ON a.id = r.badge_award_id ORDER BY r.user_id, a.badge_key`,
+  points: await db.$queryRaw`SELECT id, total_points FROM users ORDER BY id`,
+});
+
+const closureState = async (caseId: string) => ({
+  rewards: await db.$queryRaw`SELECT user_id, kind, amount, status FROM rewards WHERE case_id = ${caseId}::uuid ORDER BY user_id, kind`,
+  settlement: await db.$queryRaw`SELECT pool, winning_side, winner_count, participant_count, votes_a, votes_b, paid, treasury FROM case_settlements WHERE case_id = ${caseId}::uuid`,
+  ranks: await db.$queryRaw`SELECT id, top_rank FROM arguments WHERE case_id = ${caseId}::uuid AND top_rank IS NOT NULL ORDER BY top_rank`,
+  status: await db.$queryRaw`SELECT status FROM cases WHERE id = ${caseId}::uuid`,
+  points: await db.$queryRaw`SELECT id, total_points FROM users ORDER BY id`,
+});
+
+describe('benchmark floors write what Verdict writes', () => {
+  it('leaderboard: the job, its floor and the naive way store the same snapshot, distribution and top', async () => {
+    const base = Date.now();
+    const [project, floor, naive] = [new Date(base), new Date(base + 1000), new Date(base + 2000)];
+    for (const period of PERIODS) await refreshLeaderboard(db, period, project);
+    for (const period of PERIODS) await leaderboardFloor(db, period, floor);
+    for (const period of PERIODS) await leaderboardNaive(db, period, naive);
+    const expected = await snapshotAt(project);
+    expect((expected.cache as unknown[]).length).toBeGreaterThan(100);
+    expect((expected.scores as unknown[]).length).toBeGreaterThan(10);
+    expect(await snapshotAt(floor)).toEqual(expected);
+    expect(await snapshotAt(naive)).toEqual(expected);
+  });
+
+  it('badges: a chunked full pass and the one-statement floor award, pay and credit the same', async () => {
+    const before = await badgeState();
+    const now = new Date();
+    const pass = await awardBadges(db, { since: null, now, chunkSize: 300 });
+    expect(pass.chunks).toBeGreaterThan(5);
+    expect(pass.awarded).toBeGreaterThan(100);
+    const project = await badgeState();
+    await resetBadges(db);
+    expect(await badgeState()).toEqual(before);
+    await badgesFloor(db, now);
+    expect(await badgeState()).toEqual(project);
+  });
+
+  it('closure: Verdict and the floor pay the same lines and settle the same way', async () => {
+    const caseId = await createDueCase(db, { voters: 600, arguments: 60, upvotes: 300 }, new Date());
+    const before = await closureState(caseId);
+    expect(await closeCase(db, caseId, new Date())).not.toBeNull();
+    const project = await closureState(caseId);
+    expect((project.rewards as unknown[]).length).toBeGreaterThan(600);
+    expect(project.ranks).toHaveLength(3);
+    await reopenCase(db, caseId);
+    expect(await closureState(caseId)).toEqual(before);
+    await closureFloor(db, caseId, new Date());
+    expect(await closureState(caseId)).toEqual(project);
+    await dropCase(db, caseId);
+  });
+});
