@@ -82,6 +82,25 @@ export async function leaderboardNaive(db: Db, period: LeaderboardPeriod, now: D
   await db.leaderboardSnapshot.deleteMany({ where: { period, computedAt: { lt: keepAfter } } });
 }
 
+/**
+ * `users` random users earn points completed at `at`, as a closed case pays them (setup, not
+ * measured): what the leaderboard job finds changed since its last run. Returns the case.
+ */
+export async function earnPoints(db: Db, users: number, at: Date): Promise<string> {
+  const caseId = randomUUID();
+  await db.$transaction([
+    db.$executeRaw`INSERT INTO cases (id, title, dilemma, side_a_label, side_b_label, source, status, opens_at, closes_at, closed_at, reward_pool, commitment, commitment_status)
+      VALUES (${caseId}::uuid, 'Bench points', repeat('A dilemma for the leaderboard benchmark. ', 8), 'Keep', 'Return', 'AI', 'CLOSED',
+        ${new Date(at.getTime() - 2 * DAY)}, ${new Date(at.getTime() - DAY)}, ${at}, 0, ${`0x${randomBytes(32).toString('hex')}`}, 'VERIFIED')`,
+    db.$executeRaw`INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at)
+      SELECT id, ${caseId}::uuid, 'PARTICIPATION', 1 + floor(random() * 40)::int, 'COMPLETED', ${at}
+      FROM users ORDER BY random() LIMIT ${users}`,
+    db.$executeRaw`UPDATE users u SET total_points = u.total_points + r.amount, updated_at = ${at}
+      FROM rewards r WHERE r.case_id = ${caseId}::uuid AND u.id = r.user_id`,
+  ]);
+  return caseId;
+}
+
 /** A full badge pass as one statement over whole tables: every award, bonus and credit. */
 export async function badgesFloor(db: Db, now: Date): Promise<void> {
   const values = BADGES.map((b) => `('${b.key}', '${b.metric}', ${b.target}, ${b.bonus})`).join(', ');

@@ -7,6 +7,7 @@ import {
   closureFloor,
   createDueCase,
   dropCase,
+  earnPoints,
   leaderboardFloor,
   leaderboardNaive,
   reopenCase,
@@ -61,6 +62,21 @@ describe('benchmark floors write what Verdict writes', () => {
     expect((expected.scores as unknown[]).length).toBeGreaterThan(10);
     expect(await snapshotAt(floor)).toEqual(expected);
     expect(await snapshotAt(naive)).toEqual(expected);
+  });
+
+  it('leaderboard: a later run that recounts only changed users stores what a full count does', async () => {
+    const t1 = new Date(Date.now() + 3600_000);
+    for (const period of PERIODS) await refreshLeaderboard(db, period, t1);
+    // Some users earn points; 13 hours later some of the week's and the day's points have aged out.
+    const earned = await earnPoints(db, 150, new Date(t1.getTime() + 60_000));
+    const t2 = new Date(t1.getTime() + 13 * 3600_000);
+    const t2floor = new Date(t2.getTime() + 1);
+    for (const period of PERIODS) await refreshLeaderboard(db, period, t2);
+    for (const period of PERIODS) await leaderboardFloor(db, period, t2floor);
+    const incremental = await snapshotAt(t2);
+    expect(incremental).not.toEqual(await snapshotAt(t1));
+    expect(await snapshotAt(t2floor)).toEqual(incremental);
+    await dropCase(db, earned);
   });
 
   it('badges: a chunked full pass and the one-statement floor award, pay and credit the same', async () => {

@@ -44,41 +44,108 @@ function ranked(points: Prisma.Sql, limit: number): Prisma.Sql {
     JOIN users u ON u.id = t.user_id`;
 }
 
+/** A full rebuild of a period's counted points at least this often, whatever happened between. */
+const REBUILD_EVERY_MS = 24 * 3600_000;
+/** Changes committed late (a long transaction) are still seen by the next sync. */
+const SYNC_OVERLAP_MS = 5 * 60_000;
+
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
+/** Users whose points in the period may have changed since `since`: earned, or (WEEKLY, DAILY) aged out. */
+function changedUsers(period: LeaderboardPeriod, since: Date, now: Date): Prisma.Sql {
+  const completedAfter = (at: Date, upTo?: Date) => Prisma.sql`SELECT user_id FROM rewards
+    WHERE status = 'COMPLETED' AND completed_at > ${at} ${upTo ? Prisma.sql`AND completed_at <= ${upTo}` : Prisma.empty}`;
+  if (period === 'ALL_TIME') {
+    return Prisma.sql`SELECT id AS user_id FROM users WHERE updated_at > ${since} UNION ${completedAfter(since)}`;
+  }
+  const windowMs = now.getTime() - periodStart(period, now).getTime();
+  return Prisma.sql`${completedAfter(since)}
+    UNION ${completedAfter(new Date(since.getTime() - windowMs), periodStart(period, now))}`;
+}
+
+/** The current points of the users in `users` (a set of user_id), zero included. */
+function currentPointsOf(period: LeaderboardPeriod, users: Prisma.Sql, now: Date): Prisma.Sql {
+  if (period === 'ALL_TIME') {
+    return Prisma.sql`SELECT u.id AS user_id, u.total_points AS points FROM users u WHERE u.id IN (${users})`;
+  }
+  return Prisma.sql`SELECT c.user_id, coalesce((SELECT sum(amount) FROM rewards r
+      WHERE r.user_id = c.user_id AND r.status = 'COMPLETED' AND r.completed_at > ${periodStart(period, now)} AND r.completed_at <= ${now}
+    ), 0)::int AS points FROM (${users}) c`;
+}
+
 /**
- * Job 5's work for one period, in one statement: the period's points are added up once, and from
- * them the top 100 is cached (and returned) and the score distribution stored, so any user's rank
- * is one lookup. Snapshots older than an hour go.
+ * Brings a period's counted points (leaderboard_points) and its histogram up to `now`. Only the
+ * users whose points may have changed since the last sync are recounted, and the histogram moves
+ * each of them from their old value to their new one; once a day everything is rebuilt.
+ */
+async function syncPeriod(tx: Tx, period: LeaderboardPeriod, now: Date): Promise<void> {
+  const state = await tx.leaderboardSync.findUnique({ where: { period } });
+  if (!state || state.rebuiltAt.getTime() <= now.getTime() - REBUILD_EVERY_MS || state.syncedAt > now) {
+    await tx.$executeRaw`DELETE FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod"`;
+    await tx.$executeRaw`DELETE FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
+    await tx.$executeRaw`INSERT INTO leaderboard_points (period, user_id, points)
+      SELECT ${period}::"LeaderboardPeriod", user_id, points FROM (${pointsOf(period, now)}) p`;
+    await tx.$executeRaw`INSERT INTO leaderboard_histogram (period, points, users)
+      SELECT period, points, count(*) FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod" GROUP BY period, points`;
+    await tx.leaderboardSync.upsert({ where: { period }, create: { period, syncedAt: now, rebuiltAt: now }, update: { syncedAt: now, rebuiltAt: now } });
+    return;
+  }
+  const since = new Date(state.syncedAt.getTime() - SYNC_OVERLAP_MS);
+  await tx.$executeRaw`
+    WITH fresh AS (${currentPointsOf(period, changedUsers(period, since, now), now)}),
+    moved AS MATERIALIZED (
+      SELECT f.user_id, coalesce(c.points, 0) AS old, f.points AS new
+      FROM fresh f LEFT JOIN leaderboard_points c ON c.period = ${period}::"LeaderboardPeriod" AND c.user_id = f.user_id
+      WHERE coalesce(c.points, 0) <> f.points
+    ),
+    counted AS (
+      INSERT INTO leaderboard_points (period, user_id, points)
+      SELECT ${period}::"LeaderboardPeriod", user_id, new FROM moved WHERE new > 0
+      ON CONFLICT (period, user_id) DO UPDATE SET points = EXCLUDED.points
+    ),
+    gone AS (
+      DELETE FROM leaderboard_points c USING moved m
+      WHERE c.period = ${period}::"LeaderboardPeriod" AND c.user_id = m.user_id AND m.new = 0
+    )
+    INSERT INTO leaderboard_histogram (period, points, users)
+    SELECT ${period}::"LeaderboardPeriod", points, sum(delta)::int FROM (
+      SELECT old AS points, -1 AS delta FROM moved WHERE old > 0
+      UNION ALL SELECT new, 1 FROM moved WHERE new > 0
+    ) d GROUP BY points
+    ON CONFLICT (period, points) DO UPDATE SET users = leaderboard_histogram.users + EXCLUDED.users`;
+  await tx.$executeRaw`DELETE FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod" AND users = 0`;
+  await tx.leaderboardSync.update({ where: { period }, data: { syncedAt: now } });
+}
+
+/**
+ * Job 5's work for one period, in one transaction: the counted points are brought up to date,
+ * then a snapshot stores the score distribution (so any user's rank is one lookup) and caches
+ * the top 100, which it returns. Snapshots older than an hour go.
  */
 export async function refreshLeaderboard(db: Db, period: LeaderboardPeriod, now: Date): Promise<LeaderboardEntry[]> {
-  // ALL_TIME points are a column with an index: read it where used. A period's sums are made once.
-  const materialized = Prisma.raw(period === 'ALL_TIME' ? 'NOT MATERIALIZED' : 'MATERIALIZED');
-  const [inserted] = await db.$transaction([
-    db.$queryRaw<LeaderboardEntry[]>`
-      WITH p AS ${materialized} (${pointsOf(period, now)}),
-      distribution AS MATERIALIZED (
-        SELECT points, (sum(count(*)) OVER (ORDER BY points DESC))::int AS at_or_above FROM p GROUP BY points
-      ),
-      snapshot AS (
-        INSERT INTO leaderboard_snapshots (period, computed_at, ranked_users)
-        SELECT ${period}::"LeaderboardPeriod", ${now}, coalesce(max(at_or_above), 0) FROM distribution
-        RETURNING period, computed_at
-      ),
-      scores AS (
-        INSERT INTO leaderboard_scores (period, computed_at, points, at_or_above)
-        SELECT s.period, s.computed_at, d.points, d.at_or_above FROM snapshot s, distribution d
-      ),
-      top AS (SELECT * FROM (${ranked(Prisma.sql`SELECT * FROM p`, CACHE_SIZE)}) r WHERE place <= ${CACHE_SIZE}),
-      cached AS (
-        INSERT INTO leaderboard_cache (period, computed_at, user_id, rank, points)
-        SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank, points FROM top
-      )
-      SELECT rank, points, user_id AS "userId", handle FROM top ORDER BY place`,
-    db.$executeRaw`DELETE FROM leaderboard_cache WHERE period = ${period}::"LeaderboardPeriod"
-      AND computed_at < ${new Date(now.getTime() - CACHE_KEEP_MS)}`,
-    db.$executeRaw`DELETE FROM leaderboard_snapshots WHERE period = ${period}::"LeaderboardPeriod"
-      AND computed_at < ${new Date(now.getTime() - CACHE_KEEP_MS)}`,
-  ]);
-  return inserted;
+  const keepAfter = new Date(now.getTime() - CACHE_KEEP_MS);
+  return db.$transaction(
+    async (tx) => {
+      await syncPeriod(tx, period, now);
+      await tx.$executeRaw`INSERT INTO leaderboard_snapshots (period, computed_at, ranked_users)
+        SELECT ${period}::"LeaderboardPeriod", ${now}, coalesce(sum(users), 0) FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
+      await tx.$executeRaw`INSERT INTO leaderboard_scores (period, computed_at, points, at_or_above)
+        SELECT period, ${now}, points, (sum(users) OVER (ORDER BY points DESC))::int
+        FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
+      const counted = Prisma.sql`SELECT user_id, points FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod"`;
+      const top = await tx.$queryRaw<LeaderboardEntry[]>`
+        WITH top AS (SELECT * FROM (${ranked(counted, CACHE_SIZE)}) r WHERE place <= ${CACHE_SIZE}),
+        cached AS (
+          INSERT INTO leaderboard_cache (period, computed_at, user_id, rank, points)
+          SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank, points FROM top
+        )
+        SELECT rank, points, user_id AS "userId", handle FROM top ORDER BY place`;
+      await tx.$executeRaw`DELETE FROM leaderboard_cache WHERE period = ${period}::"LeaderboardPeriod" AND computed_at < ${keepAfter}`;
+      await tx.$executeRaw`DELETE FROM leaderboard_snapshots WHERE period = ${period}::"LeaderboardPeriod" AND computed_at < ${keepAfter}`;
+      return top;
+    },
+    { timeout: 300_000 },
+  );
 }
 
 /** The latest cached top entries; computed live when no snapshot is left. */

@@ -2,6 +2,33 @@
 DROP INDEX "votes_user_id_created_at_idx";
 
 -- CreateTable
+CREATE TABLE "leaderboard_points" (
+    "period" "LeaderboardPeriod" NOT NULL,
+    "user_id" UUID NOT NULL,
+    "points" INTEGER NOT NULL,
+
+    CONSTRAINT "leaderboard_points_pkey" PRIMARY KEY ("period","user_id")
+);
+
+-- CreateTable
+CREATE TABLE "leaderboard_histogram" (
+    "period" "LeaderboardPeriod" NOT NULL,
+    "points" INTEGER NOT NULL,
+    "users" INTEGER NOT NULL,
+
+    CONSTRAINT "leaderboard_histogram_pkey" PRIMARY KEY ("period","points")
+);
+
+-- CreateTable
+CREATE TABLE "leaderboard_sync" (
+    "period" "LeaderboardPeriod" NOT NULL,
+    "synced_at" TIMESTAMPTZ(3) NOT NULL,
+    "rebuilt_at" TIMESTAMPTZ(3) NOT NULL,
+
+    CONSTRAINT "leaderboard_sync_pkey" PRIMARY KEY ("period")
+);
+
+-- CreateTable
 CREATE TABLE "leaderboard_snapshots" (
     "period" "LeaderboardPeriod" NOT NULL,
     "computed_at" TIMESTAMPTZ(3) NOT NULL,
@@ -19,6 +46,9 @@ CREATE TABLE "leaderboard_scores" (
 
     CONSTRAINT "leaderboard_scores_pkey" PRIMARY KEY ("period","computed_at","points")
 );
+
+-- CreateIndex
+CREATE INDEX "leaderboard_points_period_points_idx" ON "leaderboard_points"("period", "points" DESC);
 
 -- CreateIndex
 CREATE INDEX "arguments_created_at_idx" ON "arguments"("created_at");
