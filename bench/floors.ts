@@ -97,7 +97,7 @@ export async function earnPoints(db: Db, users: number, at: Date): Promise<strin
       FROM users ORDER BY random() LIMIT ${users}`,
     db.$executeRaw`UPDATE users u SET total_points = u.total_points + r.amount, updated_at = ${at}
       FROM rewards r WHERE r.case_id = ${caseId}::uuid AND u.id = r.user_id`,
-  ]);
+  ], { timeout: 600_000 });
   return caseId;
 }
 
@@ -135,12 +135,12 @@ export async function badgesFloor(db: Db, now: Date): Promise<void> {
 /** Undoes every badge: awards, bonuses and the points they credited (setup, not measured). */
 export async function resetBadges(db: Db): Promise<void> {
   await db.$transaction([
-    db.$executeRaw`UPDATE users u SET total_points = u.total_points - b.points
+    db.$executeRaw`UPDATE users u SET total_points = u.total_points - b.points, updated_at = now()
       FROM (SELECT user_id, sum(amount)::int AS points FROM rewards WHERE kind = 'BADGE_BONUS' AND status = 'COMPLETED' GROUP BY user_id) b
       WHERE u.id = b.user_id`,
     db.$executeRaw`DELETE FROM rewards WHERE kind = 'BADGE_BONUS'`,
     db.$executeRaw`DELETE FROM badge_awards`,
-  ]);
+  ], { timeout: 600_000 });
 }
 
 /** Closure of one case as one statement: status, top 3, every reward, the credit, the settlement. */
@@ -220,21 +220,21 @@ export async function createDueCase(db: Db, shape: ClosureCaseShape, now: Date):
     db.$executeRaw`UPDATE arguments a SET upvote_count = u.n FROM (
       SELECT argument_id, count(*)::int AS n FROM argument_upvotes GROUP BY argument_id) u
       WHERE a.id = u.argument_id AND a.case_id = ${caseId}::uuid`,
-  ]);
+  ], { timeout: 600_000 });
   return caseId;
 }
 
 /** Undoes a closure so the same case can be closed again (setup, not measured). */
 export async function reopenCase(db: Db, caseId: string): Promise<void> {
   await db.$transaction([
-    db.$executeRaw`UPDATE users u SET total_points = u.total_points - s.points FROM (
+    db.$executeRaw`UPDATE users u SET total_points = u.total_points - s.points, updated_at = now() FROM (
       SELECT user_id, sum(amount)::int AS points FROM rewards WHERE case_id = ${caseId}::uuid AND status = 'COMPLETED' GROUP BY user_id) s
       WHERE u.id = s.user_id`,
     db.$executeRaw`DELETE FROM rewards WHERE case_id = ${caseId}::uuid`,
     db.$executeRaw`DELETE FROM case_settlements WHERE case_id = ${caseId}::uuid`,
     db.$executeRaw`UPDATE arguments SET top_rank = NULL WHERE case_id = ${caseId}::uuid AND top_rank IS NOT NULL`,
     db.$executeRaw`UPDATE cases SET status = 'OPEN', closed_at = NULL WHERE id = ${caseId}::uuid`,
-  ]);
+  ], { timeout: 600_000 });
 }
 
 /** Removes a benchmark case and everything it paid. */

@@ -51,16 +51,16 @@ const SYNC_OVERLAP_MS = 5 * 60_000;
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
-/** Users whose points in the period may have changed since `since`: earned, or (WEEKLY, DAILY) aged out. */
+/**
+ * Users whose points in the period may have changed since `since`: every change of total_points
+ * moves users.updated_at; WEEKLY and DAILY also lose what ages out of their window.
+ */
 function changedUsers(period: LeaderboardPeriod, since: Date, now: Date): Prisma.Sql {
-  const completedAfter = (at: Date, upTo?: Date) => Prisma.sql`SELECT user_id FROM rewards
-    WHERE status = 'COMPLETED' AND completed_at > ${at} ${upTo ? Prisma.sql`AND completed_at <= ${upTo}` : Prisma.empty}`;
-  if (period === 'ALL_TIME') {
-    return Prisma.sql`SELECT id AS user_id FROM users WHERE updated_at > ${since} UNION ${completedAfter(since)}`;
-  }
+  if (period === 'ALL_TIME') return Prisma.sql`SELECT id AS user_id FROM users WHERE updated_at > ${since}`;
   const windowMs = now.getTime() - periodStart(period, now).getTime();
-  return Prisma.sql`${completedAfter(since)}
-    UNION ${completedAfter(new Date(since.getTime() - windowMs), periodStart(period, now))}`;
+  return Prisma.sql`SELECT user_id FROM rewards WHERE status = 'COMPLETED' AND completed_at > ${since}
+    UNION SELECT user_id FROM rewards WHERE status = 'COMPLETED'
+      AND completed_at > ${new Date(since.getTime() - windowMs)} AND completed_at <= ${periodStart(period, now)}`;
 }
 
 /** The current points of the users in `users` (a set of user_id), zero included. */
@@ -87,6 +87,8 @@ async function syncPeriod(tx: Tx, period: LeaderboardPeriod, now: Date): Promise
       SELECT ${period}::"LeaderboardPeriod", user_id, points FROM (${pointsOf(period, now)}) p`;
     await tx.$executeRaw`INSERT INTO leaderboard_histogram (period, points, users)
       SELECT period, points, count(*) FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod" GROUP BY period, points`;
+    // The next syncs look users up in it: let the planner know its size now.
+    await tx.$executeRaw`ANALYZE leaderboard_points`;
     await tx.leaderboardSync.upsert({ where: { period }, create: { period, syncedAt: now, rebuiltAt: now }, update: { syncedAt: now, rebuiltAt: now } });
     return;
   }
