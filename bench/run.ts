@@ -70,7 +70,9 @@ const ratio = (label: string, a: Timed, b: Timed) => console.log(`  ${label}: ${
 
 let clock = Date.now();
 /** A fresh instant per run, so snapshots of repeated runs never collide. */
-const tick = () => new Date((clock += 1000));
+const tick = (stepMs = 1000) => new Date((clock += stepMs));
+/** The leaderboard job runs every 15 minutes: what it finds new is what happened since. */
+const QUARTER_HOUR = 15 * 60_000;
 
 async function benchLeaderboard(db: Db) {
   // Between two runs (15 min) points reach users as payouts confirm and badges pay bonuses: about
@@ -78,9 +80,9 @@ async function benchLeaderboard(db: Db) {
   const changed = Math.max(1, Math.round(USERS * 0.003));
   console.log(`leaderboard job (three periods; before each run, ${changed} users earned points):`);
   const pubsub = createPubSub<Topics>();
-  const ctx = () => ({ now: tick(), signal: new AbortController().signal, trigger: 'manual' as const });
+  const ctx = () => ({ now: tick(QUARTER_HOUR / 2), signal: new AbortController().signal, trigger: 'manual' as const });
   const earned: string[] = [];
-  const before = async () => earned.push(await earnPoints(db, changed, tick()));
+  const before = async () => earned.push(await earnPoints(db, changed, tick(QUARTER_HOUR / 2)));
   // The job's first run on a database counts everyone; later runs recount only who changed.
   await time('Verdict, first run (counts everyone)', () => leaderboardJob.run({ db, pubsub }, ctx()), { reps: 1 });
   const project = await time('Verdict (the job)', () => leaderboardJob.run({ db, pubsub }, ctx()), { before });
@@ -94,9 +96,9 @@ async function benchLeaderboard(db: Db) {
   }, { before });
   const closing = Math.max(1, Math.round(USERS / 100));
   await time(`Verdict after a case paid ${closing} users`, () => leaderboardJob.run({ db, pubsub }, ctx()), {
-    before: async () => earned.push(await earnPoints(db, closing, tick())),
+    before: async () => earned.push(await earnPoints(db, closing, tick(QUARTER_HOUR / 2))),
   });
-  await time('Verdict with nothing new', () => leaderboardJob.run({ db, pubsub }, ctx()));
+  await time('Verdict with nothing new', () => leaderboardJob.run({ db, pubsub }, ctx()), { before: async () => tick(QUARTER_HOUR / 2) });
   for (const caseId of earned) await dropCase(db, caseId);
   ratio('Verdict / floor', project, floor);
   ratio('naive / Verdict', naive, project);

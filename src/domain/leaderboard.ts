@@ -52,25 +52,24 @@ const SYNC_OVERLAP_MS = 5 * 60_000;
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 /**
- * Users whose points in the period may have changed since `since`: every change of total_points
- * moves users.updated_at; WEEKLY and DAILY also lose what ages out of their window.
+ * The current points (zero included) of every user whose points in the period may have changed
+ * since `since`: each change of total_points moves users.updated_at; WEEKLY and DAILY also lose
+ * what ages out of their window.
  */
-function changedUsers(period: LeaderboardPeriod, since: Date, now: Date): Prisma.Sql {
-  if (period === 'ALL_TIME') return Prisma.sql`SELECT id AS user_id FROM users WHERE updated_at > ${since}`;
-  const windowMs = now.getTime() - periodStart(period, now).getTime();
-  return Prisma.sql`SELECT user_id FROM rewards WHERE status = 'COMPLETED' AND completed_at > ${since}
-    UNION SELECT user_id FROM rewards WHERE status = 'COMPLETED'
-      AND completed_at > ${new Date(since.getTime() - windowMs)} AND completed_at <= ${periodStart(period, now)}`;
-}
-
-/** The current points of the users in `users` (a set of user_id), zero included. */
-function currentPointsOf(period: LeaderboardPeriod, users: Prisma.Sql, now: Date): Prisma.Sql {
+function changedPoints(period: LeaderboardPeriod, since: Date, now: Date): Prisma.Sql {
   if (period === 'ALL_TIME') {
-    return Prisma.sql`SELECT u.id AS user_id, u.total_points AS points FROM users u WHERE u.id IN (${users})`;
+    return Prisma.sql`SELECT id AS user_id, total_points AS points FROM users WHERE updated_at > ${since}`;
   }
+  const start = periodStart(period, now);
+  const windowMs = now.getTime() - start.getTime();
   return Prisma.sql`SELECT c.user_id, coalesce((SELECT sum(amount) FROM rewards r
-      WHERE r.user_id = c.user_id AND r.status = 'COMPLETED' AND r.completed_at > ${periodStart(period, now)} AND r.completed_at <= ${now}
-    ), 0)::int AS points FROM (${users}) c`;
+      WHERE r.user_id = c.user_id AND r.status = 'COMPLETED' AND r.completed_at > ${start} AND r.completed_at <= ${now}
+    ), 0)::int AS points
+    FROM (
+      SELECT user_id FROM rewards WHERE status = 'COMPLETED' AND completed_at > ${since}
+      UNION SELECT user_id FROM rewards WHERE status = 'COMPLETED'
+        AND completed_at > ${new Date(since.getTime() - windowMs)} AND completed_at <= ${start}
+    ) c`;
 }
 
 /**
@@ -94,7 +93,7 @@ async function syncPeriod(tx: Tx, period: LeaderboardPeriod, now: Date): Promise
   }
   const since = new Date(state.syncedAt.getTime() - SYNC_OVERLAP_MS);
   await tx.$executeRaw`
-    WITH fresh AS (${currentPointsOf(period, changedUsers(period, since, now), now)}),
+    WITH fresh AS (${changedPoints(period, since, now)}),
     moved AS MATERIALIZED (
       SELECT f.user_id, coalesce(c.points, 0) AS old, f.points AS new
       FROM fresh f LEFT JOIN leaderboard_points c ON c.period = ${period}::"LeaderboardPeriod" AND c.user_id = f.user_id
