@@ -1,8 +1,9 @@
 // A large, realistic community for the benchmarks, written set-based: each table is filled by one
 // INSERT … SELECT over generate_series inside one transaction, so no row passes through Node.
-// Sizes scale linearly with the number of users; at 1,000,000 users: 120 closed cases, ≈ 2.6M
-// votes, ≈ 27k arguments, ≈ 81k upvotes, ≈ 3.9M rewards. Every case is settled exactly as
-// src/domain/settlement.ts closeCase settles it (same ranks, same per-head amounts).
+// Sizes scale linearly with the number of users; at 1,000,000 users: 120 closed cases, ≈ 2.7M
+// votes, ≈ 28k arguments, ≈ 78k upvotes, ≈ 4.0M rewards (≈ 2 min on PostgreSQL 15 defaults, 2 cores).
+// Every case is settled exactly as src/domain/settlement.ts closeCase settles it (same ranks,
+// same per-head amounts). Counts and amounts repeat from run to run; uuids do not.
 import type { Db } from '../src/db.js';
 import { Prisma } from '../src/generated/prisma/client.js';
 import { computeShares, CREATOR_MIN_PARTICIPANTS } from '../src/domain/settlement.js';
@@ -56,11 +57,12 @@ export async function seed(db: Db, options: SeedOptions): Promise<SeedSummary> {
   const pool = options.rewardPool ?? Math.max(1000, users);
   const started = performance.now();
 
-  const step = async (label: string, run: () => Promise<number>): Promise<number> => {
+  const step = async (label: string, run: () => Promise<number>, unit = 'rows'): Promise<number> => {
     const t = performance.now();
-    const rows = await run();
-    log(`  ${label.padEnd(24)} ${rows.toLocaleString('en-US').padStart(10)} rows ${((performance.now() - t) / 1000).toFixed(1).padStart(7)} s`);
-    return rows;
+    const n = await run();
+    const seconds = ((performance.now() - t) / 1000).toFixed(1);
+    log(`  ${label.padEnd(22)} ${n.toLocaleString('en-US').padStart(10)} ${unit.padEnd(10)} ${seconds.padStart(6)} s`);
+    return n;
   };
 
   // Every table but Prisma's migration history starts empty, whatever later migrations add.
@@ -74,6 +76,7 @@ export async function seed(db: Db, options: SeedOptions): Promise<SeedSummary> {
   const counts = await db.$transaction(
     async (tx) => {
       await tx.$executeRaw`SELECT setseed(0.20261129)`;
+      const rebuild = await dropIndexesAndKeys(tx, FILLED_TABLES);
 
       await tx.$executeRaw`CREATE TEMP TABLE seed_users ON COMMIT DROP AS
         SELECT n, gen_random_uuid() AS id FROM generate_series(1, ${users}::int) n`;
@@ -109,7 +112,7 @@ export async function seed(db: Db, options: SeedOptions): Promise<SeedSummary> {
       // Each case draws users with rank = N·u² (u uniform): a core of regulars votes on most
       // cases, the long tail once or twice, about a tenth never. Repeated draws are dropped.
       // pos numbers each case's voters in random order: the first ones write the arguments.
-      await tx.$executeRaw`CREATE TEMP TABLE seed_votes ON COMMIT DROP AS
+      await step('voters drawn', () => tx.$executeRaw`CREATE TEMP TABLE seed_votes ON COMMIT DROP AS
         SELECT d.case_n, c.id AS case_id, u.id AS user_id, d.side, d.created_at,
           row_number() OVER (PARTITION BY d.case_n ORDER BY random())::int AS pos,
           count(*) OVER (PARTITION BY d.case_n)::int AS voters
@@ -124,13 +127,13 @@ export async function seed(db: Db, options: SeedOptions): Promise<SeedSummary> {
           ORDER BY case_n, user_n
         ) d
         JOIN seed_cases c ON c.n = d.case_n
-        JOIN seed_users u ON u.n = d.user_n`;
+        JOIN seed_users u ON u.n = d.user_n`);
       await tx.$executeRaw`ANALYZE seed_votes`;
       const voteRows = await step('votes', () => tx.$executeRaw`
         INSERT INTO votes (case_id, user_id, side, created_at) SELECT case_id, user_id, side, created_at FROM seed_votes`);
 
       // Upvote counts are heavy-tailed (Pareto, mean ≈ 3, about half get none, a few get
-      // hundreds) and capped by the other voters of the case.
+      // thousands at 1M users) and capped by the other voters of the case.
       const argumentRows = await step('arguments', () => tx.$executeRaw`
         INSERT INTO arguments (case_id, user_id, side, body, upvote_count, created_at)
         SELECT v.case_id, v.user_id, v.side,
@@ -159,12 +162,12 @@ export async function seed(db: Db, options: SeedOptions): Promise<SeedSummary> {
         JOIN seed_votes v ON v.case_n = a.case_n AND v.pos = (a.pos - 1 + a.offset_ + k) % a.voters + 1`);
 
       // closeCase's ranking: the three most upvoted arguments (at least one upvote), ties by age, id.
-      await tx.$executeRaw`
+      await step('top ranks', () => tx.$executeRaw`
         WITH ranked AS (
           SELECT id, row_number() OVER (PARTITION BY case_id ORDER BY upvote_count DESC, created_at ASC, id ASC) AS place
           FROM arguments WHERE upvote_count >= 1
         )
-        UPDATE arguments a SET top_rank = ranked.place FROM ranked WHERE a.id = ranked.id AND ranked.place <= 3`;
+        UPDATE arguments a SET top_rank = ranked.place FROM ranked WHERE a.id = ranked.id AND ranked.place <= 3`);
       await tx.$executeRaw`ANALYZE votes, arguments`;
 
       // closeCase's counts, for all cases at once; the arithmetic is computeShares itself.
@@ -198,10 +201,10 @@ export async function seed(db: Db, options: SeedOptions): Promise<SeedSummary> {
         SELECT * FROM jsonb_to_recordset(${settledJson}::jsonb) AS s(case_id uuid, pool int, ruling "Side", winners int,
           participants int, votes_a int, votes_b int, "perWinner" int, "topArgument" int[], "perParticipant" int, paid int, treasury int)`;
 
-      await tx.$executeRaw`
+      await step('settlements', () => tx.$executeRaw`
         INSERT INTO case_settlements (case_id, pool, winning_side, winner_count, participant_count, votes_a, votes_b, paid, treasury, created_at)
         SELECT s.case_id, s.pool, s.ruling, s.winners, s.participants, s.votes_a, s.votes_b, s.paid, s.treasury, c.closed_at
-        FROM (${shares}) s JOIN cases c ON c.id = s.case_id`;
+        FROM (${shares}) s JOIN cases c ON c.id = s.case_id`);
 
       // closeCase's reward lines, all credited (COMPLETED) when the case closed, wallet or not.
       const rewardRows = await step('rewards', () => tx.$executeRaw`
@@ -221,20 +224,55 @@ export async function seed(db: Db, options: SeedOptions): Promise<SeedSummary> {
         JOIN cases c ON c.id = e.case_id
         WHERE e.amount > 0`);
 
-      // Points as the closures credited them; a user joined before the first case they were paid for.
-      await step('users.total_points', () => tx.$executeRaw`
+      // Points as the closures credited them. A user joined before the first case they took part
+      // in (it opened a day before it paid), up to four weeks earlier: still within the 90 days.
+      await step('total points', () => tx.$executeRaw`
         UPDATE users u SET total_points = p.points, updated_at = p.last_paid,
-          created_at = least(u.created_at, p.first_paid - interval '2 days')
+          created_at = least(u.created_at, p.first_paid - interval '25 hours' - random() * interval '28 days')
         FROM (SELECT user_id, sum(amount)::int AS points, min(completed_at) AS first_paid, max(completed_at) AS last_paid
               FROM rewards WHERE status = 'COMPLETED' GROUP BY user_id) p
         WHERE u.id = p.user_id`);
 
+      await step('indexes and keys', async () => {
+        for (const sql of rebuild) await tx.$executeRawUnsafe(sql);
+        return rebuild.length;
+      }, 'rebuilt');
       return { users: userRows, cases: caseRows, votes: voteRows, arguments: argumentRows, upvotes: upvoteRows, rewards: rewardRows };
     },
     { maxWait: 60_000, timeout: 60 * 60_000 },
   );
 
   // Outside the transaction: VACUUM sets the visibility map (index-only scans) and hint bits.
-  await step('vacuum (analyze)', () => db.$executeRawUnsafe(`VACUUM (ANALYZE) ${FILLED_TABLES.join(', ')}`));
+  await step('vacuum (analyze)', async () => {
+    await db.$executeRawUnsafe(`VACUUM (ANALYZE) ${FILLED_TABLES.join(', ')}`);
+    return FILLED_TABLES.length;
+  }, 'tables');
   return { ...counts, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * Drops the tables' indexes, primary and unique keys and every foreign key touching them, and
+ * returns the statements that recreate them as they were (foreign keys last). Kept up row by row,
+ * the ~30 indexes on random uuids made the load about 4× slower at shared_buffers 128 MB; one
+ * sorted build each and one validating join per foreign key at the end are cheap. DDL is
+ * transactional: a failed seed restores them with everything else.
+ */
+async function dropIndexesAndKeys(tx: Pick<Db, '$queryRaw' | '$executeRawUnsafe'>, tables: string[]): Promise<string[]> {
+  const objects = await tx.$queryRaw<{ drop: string; create: string }[]>`
+    WITH t AS (SELECT unnest(${tables}::text[])::regclass AS oid)
+    SELECT drop, "create" FROM (
+      SELECT 1 AS stage, format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname) AS drop,
+        format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) AS "create"
+      FROM pg_constraint WHERE contype = 'f' AND (conrelid IN (SELECT oid FROM t) OR confrelid IN (SELECT oid FROM t))
+      UNION ALL
+      SELECT 2, format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname),
+        format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+      FROM pg_constraint WHERE contype IN ('p', 'u') AND conrelid IN (SELECT oid FROM t)
+      UNION ALL
+      SELECT 3, format('DROP INDEX %s', indexrelid::regclass), pg_get_indexdef(indexrelid)
+      FROM pg_index i WHERE indrelid IN (SELECT oid FROM t)
+        AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
+    ) o ORDER BY stage`;
+  for (const { drop } of objects) await tx.$executeRawUnsafe(drop);
+  return objects.map((o) => o.create).reverse();
 }
