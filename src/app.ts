@@ -2,25 +2,31 @@ import fs from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError, Kind, getOperationAST, type ExecutionArgs } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, Kind, getOperationAST } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { bearerToken, resolveViewer, type AppDeps, type Context } from './context.js';
+import { bearerToken, requestContext, resolveViewer, type AppDeps, type Context } from './context.js';
+import { PERIODS } from './domain/leaderboard.js';
 import { schema } from './graphql/schema.js';
 import { AppError } from './errors.js';
-import { createLoaders } from './loaders.js';
+import { publicResponseCache } from './http/response-cache.js';
 import { RateLimiter } from './rate-limit.js';
+import { serveGraphqlWs } from './subscriptions/ws.js';
 
 interface ServerContext {
   req?: IncomingMessage;
   connectionParams?: Record<string, unknown>;
 }
 
+export interface AppOptions {
+  /** Serve on this HTTP server (already listening, e.g. since start-up) instead of a new one. */
+  server?: http.Server;
+}
+
 /** The GraphQL server for HTTP, SSE and WebSocket on one path. Nothing runs until start(). */
-export function buildApp(deps: AppDeps) {
+export function buildApp(deps: AppDeps, options: AppOptions = {}) {
   const { config, db, log } = deps;
+  const responseCache = publicResponseCache(deps.pubsub, PERIODS);
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -45,17 +51,23 @@ export function buildApp(deps: AppDeps) {
       },
     },
     graphiql: { title: 'Verdict', subscriptionsProtocol: 'WS' },
-    renderGraphiQL,
-    context: async ({ request, req, connectionParams }: YogaInitialContext & ServerContext) => {
+    // The self-contained GraphiQL page is a 9 MB module: loaded on the first visit, not at start.
+    renderGraphiQL: (options) => import('@graphql-yoga/render-graphiql').then((m) => m.renderGraphiQL(options)),
+    // Bodies are bounded before yoga sees them (bodyRefusal: declared length only, at most
+    // MAX_BODY_BYTES), so yoga's own streaming limit, a TransformStream per request, is redundant.
+    maxRequestBodySize: false,
+    // Anonymous requests (no token) need no database and no promise: the context is built at once.
+    // DataLoaders are made on first use.
+    context: ({ request, req, connectionParams }: YogaInitialContext & ServerContext): Context | Promise<Context> => {
       const token = connectionParams
         ? bearerToken(String(connectionParams.authorization ?? '')) ?? stringOrNull(connectionParams.token)
         : bearerToken(request.headers.get('authorization'));
-      return {
-        ...deps,
-        viewer: await resolveViewer(db, deps.sessions, token),
-        loaders: createLoaders(db),
-        clientAddress: req?.socket.remoteAddress ?? 'unknown',
-      };
+      const context = requestContext(deps, req?.socket.remoteAddress ?? 'unknown');
+      if (!token) return context;
+      return resolveViewer(db, deps.sessions, token).then((viewer) => {
+        context.viewer = viewer;
+        return context;
+      });
     },
     plugins: [
       EnvelopArmorPlugin({
@@ -68,10 +80,12 @@ export function buildApp(deps: AppDeps) {
       }),
       plainPages(deps),
       mutationRateLimits(deps),
+      ...responseCache.plugins,
     ],
   });
 
-  const server = http.createServer((req, res) => {
+  const server = options.server ?? http.createServer();
+  server.on('request', (req: IncomingMessage, res: http.ServerResponse) => {
     const refusal = bodyRefusal(req, config.MAX_BODY_BYTES);
     if (refusal) {
       res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });
@@ -82,40 +96,18 @@ export function buildApp(deps: AppDeps) {
     void yoga(req, res);
   });
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.MAX_BODY_BYTES });
-  useServer<Record<string, unknown>>(
-    {
-      execute: (args) => (args.rootValue as Envelope).execute(args),
-      subscribe: (args) => (args.rootValue as Envelope).subscribe(args),
-      onSubscribe: async (ctx, _id, params) => {
-        const envelope = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-          connectionParams: ctx.connectionParams ?? {},
-        });
-        const document = envelope.parse(params.query);
-        const errors = envelope.validate(envelope.schema, document);
-        if (errors.length > 0) return errors;
-        const args: ExecutionArgs = {
-          schema: envelope.schema,
-          document,
-          operationName: params.operationName ?? null,
-          variableValues: params.variables ?? null,
-          contextValue: await envelope.contextFactory(),
-          rootValue: { execute: envelope.execute, subscribe: envelope.subscribe },
-        };
-        return args;
-      },
-    },
-    wsServer,
-  );
+  const subscriptions = serveGraphqlWs(yoga, wsServer, deps);
 
   return {
     yoga,
     server,
+    /** graphql-ws subscriptions shared per public operation (groups and subscribers, for tests). */
+    subscriptions: subscriptions.fanout,
+    /** Drops the cached leaderboards on this server (every `leaderboardUpdated` event does it too). */
+    invalidateLeaderboard: responseCache.invalidateLeaderboard,
     /** Listens on the given port (0 = any free one); resolves with the bound port. */
     async start(port: number, host = '0.0.0.0'): Promise<number> {
+      if (server.listening) return (server.address() as AddressInfo).port;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve());
@@ -123,6 +115,7 @@ export function buildApp(deps: AppDeps) {
       return (server.address() as AddressInfo).port;
     },
     async stop(): Promise<void> {
+      await responseCache.close();
       for (const client of wsServer.clients) client.terminate();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       if (!server.listening) return;
@@ -133,8 +126,6 @@ export function buildApp(deps: AppDeps) {
 }
 
 export type App = ReturnType<typeof buildApp>;
-
-type Envelope = ReturnType<ReturnType<typeof createYoga>['getEnveloped']>;
 
 const livePage = (graphqlPath: string) =>
   fs.readFileSync(new URL('./live/live.html', import.meta.url), 'utf8').replace('GRAPHQL_PATH', graphqlPath);

@@ -2,8 +2,9 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { startEmbeddedPostgres } from './db/embedded.js';
-import { deployMigrations } from './db/migrations.js';
+import { lockDataDir, startEmbeddedPostgres } from './db/embedded.js';
+import { SERVER_SHARED_BUFFERS, createEmbeddedDatabaseIfMissing } from './db/fresh-data-dir.js';
+import { deployMigrations, migrationStatus } from './db/migrations.js';
 import { PrismaClient } from './generated/prisma/client.js';
 
 export type Db = PrismaClient;
@@ -35,17 +36,32 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** The PostgreSQL server at DATABASE_URL, or else PGlite under DATA_DIR; migrated either way. */
-export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+/**
+ * The PostgreSQL server at DATABASE_URL, or else PGlite under DATA_DIR; migrated either way.
+ * `onDataDirLocked` runs once this process owns DATA_DIR (at once with DATABASE_URL): from then
+ * on other users of DATA_DIR (the dev chain) may start, while the database still opens.
+ */
+export async function openDatabase(config: Config, log: Logger, hooks: { onDataDirLocked?: () => void } = {}): Promise<Database> {
   if (config.DATABASE_URL) {
+    hooks.onDataDirLocked?.();
     const poolConfig: pg.PoolConfig = { connectionString: config.DATABASE_URL, max: 10 };
-    logApplied(log, await deployMigrations(poolConfig));
+    logApplied(log, await migrateIfPending(poolConfig));
     const db = createPrismaClient(poolConfig, { embedded: false });
     return { db, embedded: false, close: () => db.$disconnect() };
   }
-  const embedded = await startEmbeddedPostgres({ dataDir: config.DATA_DIR });
+  const releaseLock = lockDataDir(config.DATA_DIR);
+  hooks.onDataDirLocked?.();
+  let embedded;
   try {
-    logApplied(log, await deployMigrations(embedded.poolConfig));
+    const created = await createEmbeddedDatabaseIfMissing(config.DATA_DIR);
+    if (created.how !== 'existing') log.info({ dataDir: config.DATA_DIR, from: created.how, migrations: created.applied }, 'created the embedded database');
+    embedded = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, sharedBuffers: SERVER_SHARED_BUFFERS, heldLock: releaseLock });
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+  try {
+    logApplied(log, await migrateIfPending(embedded.poolConfig));
   } catch (error) {
     await embedded.stop();
     throw error;
@@ -60,6 +76,15 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
       await embedded.stop();
     },
   };
+}
+
+/**
+ * Applies pending migrations; when none is pending (every restart but the first after an
+ * upgrade) one query says so and the schema engine (WASM, ~45 MB resident) is never loaded.
+ */
+async function migrateIfPending(poolConfig: pg.PoolConfig): Promise<string[]> {
+  const { pending } = await migrationStatus(poolConfig);
+  return pending.length > 0 ? deployMigrations(poolConfig) : [];
 }
 
 function logApplied(log: Logger, applied: string[]) {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { createJudge, type Judge } from './ai/judge.js';
-import { openChain } from './chain/index.js';
+import { openChain, type Chain } from './chain/index.js';
 import type { Config } from './config.js';
 import type { AppDeps } from './context.js';
 import type { Db } from './db.js';
@@ -19,8 +19,14 @@ export interface Runtime {
 }
 
 /** Everything a server needs around its database: chain, judge, events, sessions, jobs (not started). */
-export async function startRuntime(config: Config, db: Db, log: Logger, options: { inMemoryChain?: boolean } = {}): Promise<Runtime> {
-  const chain = await openChain(config, log, { inMemory: options.inMemoryChain ?? false });
+export async function startRuntime(
+  config: Config,
+  db: Db,
+  log: Logger,
+  /** `chain`: one opened already (e.g. while the database opened); the runtime closes it. */
+  options: { inMemoryChain?: boolean; chain?: Chain } = {},
+): Promise<Runtime> {
+  const chain = options.chain ?? (await openChain(config, log, { inMemory: options.inMemoryChain ?? false }));
   const judge = createJudge(config, log);
   const events = createEvents(config.REDIS_URL);
   const pubsub = events.pubsub;

@@ -60,4 +60,31 @@ describe.skipIf(!redisUrl || !postgresServerUrl)('two servers on one PostgreSQL 
       await client.dispose();
     }
   });
+
+  it('drops server B’s cached leaderboard when server A’s leaderboard job ran', async () => {
+    const [a, b] = servers as [(typeof servers)[0], (typeof servers)[0]];
+    const board = async () => {
+      const response = await b.app.yoga.fetch('http://verdict.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ leaderboard(period: ALL_TIME, first: 1) { handle points } }' }),
+      });
+      return (await response.json()).data.leaderboard;
+    };
+    const user = await clients[0]!.user.create({ data: { handle: 'cached_climber', passwordHash: 'x', totalPoints: 1_000 } });
+    await a.runtime.deps.scheduler.runNow('leaderboard', 'manual');
+    // B hears A's event through Redis: wait for it, then B caches the board.
+    const heard = b.runtime.deps.pubsub.subscribe('leaderboardUpdated', 'ALL_TIME');
+    let next = heard.next();
+    await a.runtime.deps.scheduler.runNow('leaderboard', 'manual');
+    await next;
+    expect(await board()).toEqual([{ handle: user.handle, points: 1_000 }]);
+    await clients[0]!.user.update({ where: { id: user.id }, data: { totalPoints: 2_000 } });
+    next = heard.next();
+    await a.runtime.deps.scheduler.runNow('leaderboard', 'manual');
+    await next; // B's cache listens to the same event and was invalidated before this resolves
+    expect(await board()).toEqual([{ handle: user.handle, points: 2_000 }]);
+    await heard.return?.();
+    await clients[0]!.user.update({ where: { id: user.id }, data: { totalPoints: 0 } });
+  });
 });

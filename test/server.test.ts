@@ -46,6 +46,24 @@ function launch(env: Record<string, string>) {
   return { started, exited };
 }
 
+/**
+ * The server listens at once and says ready (/readyz 200) once migrations, the chain and the first
+ * case are done: resolves then. Polls every 20 ms; rejects if the process exits first.
+ */
+async function ready(server: Server, timeoutMs = 120_000): Promise<Server> {
+  const readyz = server.url.replace(/\/graphql$/, '/readyz');
+  let exited = false;
+  void server.exited.then(() => (exited = true));
+  const started = Date.now();
+  for (;;) {
+    if (exited) throw new Error(`server exited before it was ready: ${(await server.exited).output}`);
+    if (Date.now() - started > timeoutMs) throw new Error('server not ready in time');
+    const status = await fetch(readyz).then(async (r) => (await r.arrayBuffer(), r.status), () => 0);
+    if (status === 200) return server;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const query = async (url: string, q: string, variables?: unknown) =>
   (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q, variables }) })).json();
 
@@ -55,7 +73,7 @@ const credentials = { input: { handle: 'persistent', password: 'a long enough pa
 
 describe('npm start on the embedded database', () => {
   it('starts with no configuration, refuses a second server, stops on Ctrl-C and keeps its data', async () => {
-    const first = await launch({ DATA_DIR: dataDir }).started;
+    const first = await ready(await launch({ DATA_DIR: dataDir }).started);
     expect((await query(first.url, SIGN_UP, credentials)).data.signUp.user.handle).toBe('persistent');
     expect(fs.existsSync(path.join(dataDir, 'pgdata'))).toBe(true);
 
@@ -69,18 +87,43 @@ describe('npm start on the embedded database', () => {
     expect((await first.exited).code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5_000);
 
-    const again = await launch({ DATA_DIR: dataDir }).started;
+    const again = await ready(await launch({ DATA_DIR: dataDir }).started);
     expect((await query(again.url, SIGN_IN, credentials)).data.signIn.user.handle).toBe('persistent');
-    // A server with no open case writes one at start (in the background), sealed on the dev chain.
-    let sources: string[] = [];
-    for (let i = 0; i < 80 && sources.length === 0; i++) {
-      const cases = await query(again.url, '{ cases(status: OPEN, first: 5) { edges { node { source commitment } } } }');
-      sources = cases.data.cases.edges.map((e: { node: { source: string } }) => e.node.source);
-      if (sources.length === 0) await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(sources).toEqual(['OFFLINE']);
+    // The first start wrote a case (before it said ready), sealed on the dev chain; a restart keeps it.
+    const cases = await query(again.url, '{ cases(status: OPEN, first: 5) { edges { node { source commitment } } } }');
+    expect(cases.data.cases.edges.map((e: { node: { source: string } }) => e.node.source)).toEqual(['OFFLINE']);
     again.child.kill('SIGTERM');
     expect((await again.exited).code).toBe(0);
+  }, 180_000);
+
+  it('listens at once: /healthz ok, /readyz and GraphQL 503 until migrations, chain and first case are done', async () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-server-fresh-'));
+    try {
+      const server = await launch({ DATA_DIR: fresh }).started;
+      const origin = server.url.replace(/\/graphql$/, '');
+      // At once, while the database is still being made:
+      const health = await fetch(`${origin}/healthz`);
+      expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+      const readyz = await fetch(`${origin}/readyz`);
+      expect([readyz.status, await readyz.json()]).toEqual([503, { status: 'starting' }]);
+      const early = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      expect(early.status).toBe(503);
+      expect(early.headers.get('retry-after')).toBe('1');
+      expect((await early.json()).errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+
+      await ready(server);
+      // Ready means: the schema is migrated, the chain holds the first case's commitment.
+      const open = await query(server.url, '{ cases(status: OPEN, first: 5) { edges { node { id source commitment } } } }');
+      const [first] = open.data.cases.edges.map((e: { node: { id: string; source: string; commitment: string } }) => e.node);
+      expect(first.source).toBe('OFFLINE');
+      const verified = await query(server.url, 'query($id: ID!) { verifyVerdict(caseId: $id) { onChainCommitment } }', { id: first.id });
+      expect(verified.data.verifyVerdict.onChainCommitment).toBe(first.commitment);
+      expect((await fetch(`${origin}/healthz`)).status).toBe(200);
+      server.child.kill('SIGTERM');
+      expect((await server.exited).code).toBe(0);
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
   }, 180_000);
 
   it('stops at start-up on a bad setting, naming the variable', async () => {
@@ -103,7 +146,7 @@ describe.skipIf(!serverUrl)('npm start with DATABASE_URL (skipped: set TEST_DATA
     try {
       const url = new URL(serverUrl!);
       url.pathname = `/${name}`;
-      const server = await launch({ DATA_DIR: dataDir, DATABASE_URL: url.toString() }).started;
+      const server = await ready(await launch({ DATA_DIR: dataDir, DATABASE_URL: url.toString() }).started);
       expect((await query(server.url, SIGN_UP, credentials)).data.signUp.user.handle).toBe('persistent');
       expect((await fetch(server.url.replace('/graphql', '/readyz'))).status).toBe(200);
       server.child.kill('SIGINT');

@@ -11,6 +11,8 @@ export interface ServerProcess {
   origin: string;
   /** Milliseconds from spawn to the first line naming the port. */
   listeningAfterMs: number;
+  /** Milliseconds from spawn to the first 200 from /readyz (the server listens before it is ready). */
+  readyAfterMs: number;
   /** Resident set size of the server process, in MB (from /proc). */
   rssMb(): number;
   stop(): Promise<void>;
@@ -18,7 +20,7 @@ export interface ServerProcess {
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
-/** Starts `node --import tsx src/main.ts` with `env` on a free port; resolves once it listens. */
+/** Starts `node --import tsx src/main.ts` with `env` on a free port; resolves once /readyz says ready. */
 export async function startServer(env: Record<string, string>, timeoutMs = 120_000): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-bench-'));
   const started = performance.now();
@@ -46,10 +48,21 @@ export async function startServer(env: Record<string, string>, timeoutMs = 120_0
     });
   });
   const listeningAfterMs = performance.now() - started;
+  const origin = `http://127.0.0.1:${port}`;
+  // It listens at once and answers 503 until the database, the chain and the first case are done.
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
+    if (performance.now() - started > timeoutMs) throw new Error(`server not ready within ${timeoutMs} ms:\n${output}`);
+    const status = await fetch(`${origin}/readyz`).then(async (r) => (await r.arrayBuffer(), r.status), () => 0);
+    if (status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const readyAfterMs = performance.now() - started;
   return {
     child,
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     listeningAfterMs,
+    readyAfterMs,
     rssMb() {
       const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;

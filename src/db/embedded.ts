@@ -37,6 +37,13 @@ export interface EmbeddedOptions {
   dataDir?: string;
   /** A `dumpDataDir()` tarball to start from (e.g. a migrated template). */
   loadDataDir?: Blob | File;
+  /**
+   * PostgreSQL's shared_buffers, e.g. '16MB'. PGlite's default (128MB) is allocated and touched
+   * inside the WASM heap at start: about 120 MB of resident memory a small database never needs.
+   */
+  sharedBuffers?: string;
+  /** The release of a lock on `dataDir` taken already with lockDataDir(); stop() releases it. */
+  heldLock?: () => void;
 }
 
 const lockPath = (dataDir: string) => path.join(dataDir, 'verdict.lock');
@@ -49,6 +56,15 @@ function isAlive(pid: number): boolean {
     // EPERM: it exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Takes the data directory for this process (see acquireLock), creating it if need be; throws
+ * DataDirLockedError while another live process holds it. Returns the release.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return acquireLock(path.resolve(dataDir));
 }
 
 /** PGlite does not lock its directory and two writers lose data: hold a PID file, O_EXCL. */
@@ -125,11 +141,8 @@ function oneConnectionAtATime(server: PGLiteSocketServer): void {
  */
 export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
   const dataDir = opts.dataDir && path.resolve(opts.dataDir);
-  let releaseLock = () => {};
-  if (dataDir) {
-    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    releaseLock = acquireLock(dataDir);
-  }
+  let releaseLock = opts.heldLock ?? (() => {});
+  if (dataDir && !opts.heldLock) releaseLock = lockDataDir(dataDir);
 
   const cleanups: Array<() => Promise<void> | void> = [releaseLock];
   const runCleanups = async () => {
@@ -140,6 +153,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
     const pglite = await PGlite.create({
       ...(dataDir ? { dataDir: path.join(dataDir, 'pgdata') } : {}),
       ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+      ...(opts.sharedBuffers ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${opts.sharedBuffers}`] } : {}),
     });
     cleanups.push(() => (pglite.closed ? undefined : pglite.close()));
 

@@ -130,7 +130,7 @@ export interface BadgePassResult {
  * after a crash awards only what is still missing.
  */
 export async function awardBadges(db: Db, pass: BadgePass): Promise<BadgePassResult> {
-  const { since, now = new Date(), chunkSize = 5000, onAwarded } = pass;
+  const { since, now = new Date(), chunkSize = 10_000, onAwarded } = pass;
   const result: BadgePassResult = { awarded: 0, byBadge: {}, chunks: 0 };
   let after: string | null = null;
   for (;;) {

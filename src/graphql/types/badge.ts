@@ -2,6 +2,7 @@ import { filter, pipe } from 'graphql-yoga';
 import { badgeProgress, type BadgeAwarded, type BadgeProgress } from '../../domain/badges-award.js';
 import { BADGES, badgeByKey, type BadgeDefinition } from '../../domain/badges.js';
 import { builder } from '../builder.js';
+import { publicSubscription } from '../../subscriptions/public.js';
 
 export const Badge = builder.objectRef<BadgeDefinition>('Badge').implement({
   fields: (t) => ({
@@ -53,6 +54,7 @@ builder.subscriptionFields((t) => ({
   badgeAwarded: t.field({
     type: Awarded,
     description: 'Every badge awarded, or only those of one user.',
+    extensions: publicSubscription,
     args: { userHandle: t.arg.string() },
     subscribe: (_root, args, ctx) => {
       const events = ctx.pubsub.subscribe('badgeAwarded');

@@ -1,6 +1,7 @@
 import { PUBLIC_CASE_STATUSES, submitCase, type RevealedRuling } from '../../domain/cases.js';
 import { CaseSource, CaseStatus, CommitmentStatus, Side } from '../../generated/prisma/enums.js';
 import { builder } from '../builder.js';
+import { publicSubscription } from '../../subscriptions/public.js';
 import { toHex } from '../hex.js';
 import { rowId, uuidOrNoRow } from '../ids.js';
 import { assertPageSize } from '../paging.js';
@@ -88,6 +89,7 @@ builder.subscriptionFields((t) => ({
   caseClosed: t.prismaField({
     type: 'Case',
     description: 'A case closed: its ruling is revealed and its rewards are settled.',
+    extensions: publicSubscription,
     subscribe: (_root, _args, ctx) => ctx.pubsub.subscribe('caseClosed'),
     resolve: (query, event: { caseId: string }, _args, ctx) =>
       ctx.db.case.findUniqueOrThrow({ ...query, where: { id: event.caseId } }),
@@ -95,6 +97,7 @@ builder.subscriptionFields((t) => ({
   caseOpened: t.prismaField({
     type: 'Case',
     description: 'A case opened for voting.',
+    extensions: publicSubscription,
     subscribe: (_root, _args, ctx) => ctx.pubsub.subscribe('caseOpened'),
     resolve: (query, event: { caseId: string }, _args, ctx) =>
       ctx.db.case.findUniqueOrThrow({ ...query, where: { id: event.caseId } }),

@@ -4,6 +4,7 @@ import type { LeaderboardUpdate } from '../../events.js';
 import { LeaderboardPeriod } from '../../generated/prisma/enums.js';
 import { badInput } from '../../errors.js';
 import { builder } from '../builder.js';
+import { publicSubscription } from '../../subscriptions/public.js';
 import { MAX_PAGE } from '../paging.js';
 
 const Period = builder.enumType(LeaderboardPeriod, { name: 'LeaderboardPeriod' });
@@ -51,6 +52,7 @@ builder.subscriptionFields((t) => ({
   leaderboardUpdated: t.field({
     type: Update,
     description: 'The new top entries of a period, each time the leaderboard job ran.',
+    extensions: publicSubscription,
     args: { period: t.arg({ type: Period, required: true }) },
     subscribe: (_root, args, ctx) => ctx.pubsub.subscribe('leaderboardUpdated', args.period),
     resolve: (update) => update,

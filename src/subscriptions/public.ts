@@ -1,0 +1,19 @@
+import type { GraphQLField } from 'graphql';
+
+const PUBLIC_SUBSCRIPTION = 'verdictPublicSubscription';
+
+/**
+ * Field extensions for a subscription field whose events are the same for everyone: the field
+ * takes its events from ONE `ctx.pubsub.subscribe(topic[, id])` call that depends on its arguments
+ * only, never on the viewer. Its subscribers over WebSocket then share one pubsub listener and one
+ * execution and serialization per event for each distinct operation and variables (see
+ * fanout.ts). The selection may still reach fields that depend on the viewer (a case's `myVote`):
+ * those executions are detected as they happen and are repeated per viewer, so marking a field
+ * public never shows one subscriber another's data.
+ *
+ *   t.field({ ..., extensions: publicSubscription, subscribe: (_r, args, ctx) => ctx.pubsub.subscribe(…) })
+ */
+export const publicSubscription: Readonly<Record<string, unknown>> = Object.freeze({ [PUBLIC_SUBSCRIPTION]: true });
+
+export const isPublicSubscription = (field: GraphQLField<unknown, unknown> | undefined): boolean =>
+  field?.extensions?.[PUBLIC_SUBSCRIPTION] === true;
