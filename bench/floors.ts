@@ -132,15 +132,23 @@ export async function badgesFloor(db: Db, now: Date): Promise<void> {
   );
 }
 
-/** Undoes every badge: awards, bonuses and the points they credited (setup, not measured). */
+/**
+ * Undoes every badge: awards, bonuses and the points they credited (setup, not measured). Users
+ * keep their updated_at: the bench's own undoing is not activity a badge pass should look at.
+ */
 export async function resetBadges(db: Db): Promise<void> {
   await db.$transaction([
-    db.$executeRaw`UPDATE users u SET total_points = u.total_points - b.points, updated_at = now()
+    db.$executeRaw`UPDATE users u SET total_points = u.total_points - b.points
       FROM (SELECT user_id, sum(amount)::int AS points FROM rewards WHERE kind = 'BADGE_BONUS' AND status = 'COMPLETED' GROUP BY user_id) b
       WHERE u.id = b.user_id`,
     db.$executeRaw`DELETE FROM rewards WHERE kind = 'BADGE_BONUS'`,
     db.$executeRaw`DELETE FROM badge_awards`,
   ], { timeout: 600_000 });
+}
+
+/** What autovacuum does between a system's busy moments, after the bench's own bulk changes. */
+export async function vacuum(db: Db, tables: string[]): Promise<void> {
+  await db.$executeRawUnsafe(`VACUUM (ANALYZE) ${tables.join(', ')}`);
 }
 
 /** Closure of one case as one statement: status, top 3, every reward, the credit, the settlement. */

@@ -24,6 +24,7 @@ import {
   leaderboardNaive,
   reopenCase,
   resetBadges,
+  vacuum,
 } from './floors.js';
 import { seed } from './seed.js';
 
@@ -163,8 +164,12 @@ async function benchBadges(db: Db) {
     } finally {
       clearInterval(sampler);
     }
-  }, { before: () => resetBadges(db) });
+  }, { before: async () => {
+    await resetBadges(db);
+    await vacuum(db, ['users', 'rewards', 'badge_awards']);
+  } });
   console.log(`    process RSS growth during a first pass: at most ${peakGrowth} MB`);
+  await vacuum(db, ['users', 'rewards', 'badge_awards']);
   const full = await time('full pass (nothing new)', () => awardBadges(db, { since: null, now: tick(), onAwarded: publish }));
   const floor = await time('floor (one statement, whole tables)', () => badgesFloor(db, tick()));
   ratio('Verdict / floor', full, floor);
@@ -173,6 +178,7 @@ async function benchBadges(db: Db) {
   const since = tick();
   const caseId = await createDueCase(db, { voters: Math.max(1, Math.round(USERS / 100)), arguments: 0, upvotes: 0 }, since);
   await db.$executeRaw`UPDATE votes SET created_at = ${new Date(since.getTime() + 500)} WHERE case_id = ${caseId}::uuid`;
+  await vacuum(db, ['users', 'rewards', 'badge_awards', 'votes']);
   const incremental = await time('scheduled pass, 1 % of users active', () => awardBadges(db, { since, now: tick(), onAwarded: publish }));
   await dropCase(db, caseId);
   console.log(`  scheduled / full: ${((incremental.median / full.median) * 100).toFixed(1)} %`);
