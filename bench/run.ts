@@ -118,7 +118,7 @@ async function benchRank(db: Db) {
     for (const [which, id] of Object.entries(users)) {
       if (!id) continue;
       const answer = await rankOf(db, id, period, asked);
-      const t = await time(`${period} ${which} (rank ${answer ?? 'null'})`, async () => {
+      const t = await time(`${period} ${which} (rank ${answer ?? 'null'}), 10 calls`, async () => {
         for (let i = 0; i < 10; i++) await rankOf(db, id, period, asked);
       }, { reps: 5 });
       figures[`rank.${period}.${which}_ms`] = t.median / 10;
