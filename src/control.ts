@@ -74,9 +74,13 @@ export async function runJobOnServer(dataDir: string, job: JobName): Promise<Run
       else reject(error);
     });
     socket.on('end', () => {
-      const answer = JSON.parse(output) as { outcome?: RunOutcome; error?: string };
-      if (answer.error) reject(new Error(answer.error));
-      else resolve(answer.outcome!);
+      try {
+        const answer = JSON.parse(output) as { outcome?: RunOutcome; error?: string };
+        if (answer.error) reject(new Error(answer.error));
+        else resolve(answer.outcome!);
+      } catch {
+        reject(new Error(`The server on ${dataDir} closed the control socket without an answer`));
+      }
     });
   });
 }

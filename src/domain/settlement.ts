@@ -138,7 +138,7 @@ export async function closeCase(db: Db, caseId: string, now = new Date(), failAf
 }
 
 /** Every reward line of a closed case, as `(user_id, kind, amount)` rows (zero amounts included). */
-export function entitlements(caseId: string, side: Side, creatorId: string | null, shares: Shares): Prisma.Sql {
+function entitlements(caseId: string, side: Side, creatorId: string | null, shares: Shares): Prisma.Sql {
   const [first, second, third] = shares.topArgument;
   return Prisma.sql`
     SELECT user_id, 'WINNING_VOTE' AS kind, ${shares.perWinner}::int AS amount
