@@ -36,7 +36,7 @@ export async function startRuntime(
     judge,
     pubsub,
     log,
-    settings: { rewardPool: config.CASE_REWARD_POOL, durationHours: config.CASE_DURATION_HOURS },
+    settings: { rewardPool: config.CASE_REWARD_POOL, durationHours: config.CASE_DURATION_HOURS, confirmations: config.CHAIN_CONFIRMATIONS },
   };
   const sealer = createSealer(sealing);
   const scheduler = createScheduler<JobDeps>({

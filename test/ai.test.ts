@@ -120,14 +120,14 @@ describe('without an API key', () => {
   it('ships at least 30 valid, distinct dilemmas', () => {
     expect(OFFLINE_BANK.length).toBeGreaterThanOrEqual(30);
     expect(new Set(OFFLINE_BANK.map((d) => d.title)).size).toBe(OFFLINE_BANK.length);
-    expect(new Set(OFFLINE_BANK.map((d) => d.ruling.side))).toEqual(new Set(['A', 'B']));
+    expect(OFFLINE_BANK.every((d) => d.reasoning.A && d.reasoning.B && d.reasoning.A !== d.reasoning.B)).toBe(true);
   });
 
-  it('rules on a user case deterministically and says it is an offline ruling', async () => {
+  it('rules on a user case and says it is an offline coin flip', async () => {
     const offline = createJudge(loadConfig({}), log);
     const { ruling: _ruling, ...draft } = written;
-    const first = await offline.rule(draft);
-    expect(await offline.rule(draft)).toEqual(first);
-    expect(first.reasoning).toMatch(/no AI model/);
+    const ruling = await offline.rule(draft);
+    expect(ruling.reasoning).toMatch(/no AI model/);
+    expect(ruling.reasoning).toMatch(/coin flip/);
   });
 });

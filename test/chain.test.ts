@@ -15,6 +15,8 @@ import { loadConfig } from '../src/config.js';
 const log = pino({ level: 'silent' });
 const commitment = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 const key = () => caseKeyOf(crypto.randomUUID());
+/** A closing time the registry accepts: an hour from now. */
+const later = new Date(Date.now() + 3600_000);
 
 let chain: Chain;
 beforeAll(async () => {
@@ -26,7 +28,7 @@ describe('the registry', () => {
   it('keeps a commitment and gives it back', async () => {
     const k = key();
     expect(await chain.readCommitment(k)).toBeNull();
-    const { hash } = await chain.commit(k, commitment(7));
+    const { hash } = await chain.commit(k, commitment(7), later);
     expect(await chain.readCommitment(k)).toBe(commitment(7));
     expect(await chain.findCommit(k)).toMatchObject({ hash });
     expect((await chain.transactionStatus(hash, 1)).state).toBe('confirmed');
@@ -34,14 +36,14 @@ describe('the registry', () => {
 
   it('refuses a second commitment for the same case, and shows a different one as different', async () => {
     const k = key();
-    await chain.commit(k, commitment(1));
-    await expect(chain.commit(k, commitment(2))).rejects.toThrow();
+    await chain.commit(k, commitment(1), later);
+    await expect(chain.commit(k, commitment(2), later)).rejects.toThrow();
     // What the chain holds is read back as is, so a caller comparing sees the difference.
     expect(await chain.readCommitment(k)).toBe(commitment(1));
     expect(await chain.readCommitment(k)).not.toBe(commitment(2));
     // A later commit still works: the nonce manager recovered from the refusal.
     const other = key();
-    await chain.commit(other, commitment(3));
+    await chain.commit(other, commitment(3), later);
     expect(await chain.readCommitment(other)).toBe(commitment(3));
   });
 
@@ -49,7 +51,7 @@ describe('the registry', () => {
     const stranger = Wallet.createRandom().connect(new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true }));
     await chain.rpc('evm_setAccountBalance', [stranger.address, '0xde0b6b3a7640000']);
     const registry = new Contract(chain.registryAddress, registryArtifact.abi as InterfaceAbi, stranger);
-    await expect(registry.getFunction('commit')(key(), commitment(9))).rejects.toThrow();
+    await expect(registry.getFunction('commit')(key(), commitment(9), BigInt(Math.ceil(later.getTime() / 1000)))).rejects.toThrow();
   });
 
   it('maps a case id to a padded bytes32 key', () => {
@@ -61,12 +63,12 @@ describe('the registry', () => {
 describe('concurrent sends', () => {
   it('queue up behind each other without racing nonces, a refusal among them included', async () => {
     const taken = key();
-    await chain.commit(taken, commitment(61));
+    await chain.commit(taken, commitment(61), later);
     const keys = Array.from({ length: 8 }, key);
     const wallet = Wallet.createRandom().address;
     const results = await Promise.allSettled([
-      ...keys.map((k, i) => chain.commit(k, commitment(100 + i))),
-      chain.commit(taken, commitment(62)),
+      ...keys.map((k, i) => chain.commit(k, commitment(100 + i), later)),
+      chain.commit(taken, commitment(62), later),
       chain.payBatch([{ to: wallet, amount: 5n }]),
     ]);
     expect(results.map((r) => r.status)).toEqual([...keys.map(() => 'fulfilled'), 'rejected', 'fulfilled']);
@@ -89,7 +91,7 @@ describe('transaction states', () => {
   it('pending until mined, then confirmed once deep enough', async () => {
     await chain.rpc('miner_stop');
     try {
-      const { hash } = await chain.commit(key(), commitment(11));
+      const { hash } = await chain.commit(key(), commitment(11), later);
       expect((await chain.transactionStatus(hash, 1)).state).toBe('pending');
       await chain.rpc('evm_mine');
       expect(await chain.transactionStatus(hash, 1)).toMatchObject({ state: 'confirmed', confirmations: 1 });
@@ -104,19 +106,19 @@ describe('transaction states', () => {
 
   it('reverted when mined with status 0', async () => {
     const k = key();
-    await chain.commit(k, commitment(21));
+    await chain.commit(k, commitment(21), later);
     // Send the refused second commit with an explicit gas limit, so it is mined and reverts.
     const stranger = Wallet.createRandom().connect(new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true }));
     await chain.rpc('evm_setAccountBalance', [stranger.address, '0xde0b6b3a7640000']);
     const registry = new Contract(chain.registryAddress, registryArtifact.abi as InterfaceAbi, stranger);
-    const tx = await registry.getFunction('commit')(k, commitment(22), { gasLimit: 100_000 });
+    const tx = await registry.getFunction('commit')(k, commitment(22), BigInt(Math.ceil(later.getTime() / 1000)), { gasLimit: 100_000 });
     expect((await chain.transactionStatus(tx.hash, 1)).state).toBe('reverted');
   });
 
   it('not found when the transaction was dropped', async () => {
     const snapshot = await chain.rpc('evm_snapshot');
     await chain.rpc('miner_stop');
-    const { hash } = await chain.commit(key(), commitment(31));
+    const { hash } = await chain.commit(key(), commitment(31), later);
     await chain.rpc('evm_revert', [snapshot]);
     await chain.rpc('miner_start');
     expect((await chain.transactionStatus(hash, 1)).state).toBe('not_found');
@@ -135,7 +137,7 @@ describe('the embedded dev chain', () => {
       const config = loadConfig({ DATA_DIR: dataDir });
       const first = await openChain(config, log);
       const k = key();
-      await first.commit(k, commitment(41));
+      await first.commit(k, commitment(41), later);
       const addresses = [first.registryAddress, first.tokenAddress];
       await first.close();
 
@@ -156,14 +158,14 @@ describe('the embedded dev chain, started afresh', () => {
       const config = loadConfig({ DATA_DIR: dataDir });
       const first = await openChain(config, log);
       const k = key();
-      await first.commit(k, commitment(71));
+      await first.commit(k, commitment(71), later);
       await first.close();
       fs.rmSync(path.join(dataDir, 'chain', 'db'), { recursive: true });
 
       const second = await openChain(config, log);
       // The remembered addresses had no code any more: fresh contracts, and a working registry.
       expect(await second.readCommitment(k)).toBeNull();
-      await second.commit(k, commitment(72));
+      await second.commit(k, commitment(72), later);
       expect(await second.readCommitment(k)).toBe(commitment(72));
       await second.close();
     } finally {
@@ -181,7 +183,7 @@ describe('any EVM node (CHAIN_RPC_URL)', () => {
       const first = await openChain(loadConfig(env), log);
       expect(first.dev).toBe(false);
       const k = key();
-      await first.commit(k, commitment(51));
+      await first.commit(k, commitment(51), later);
       await first.close();
 
       const again = await openChain(loadConfig(env), log);

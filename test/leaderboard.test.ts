@@ -107,6 +107,44 @@ describe('leaderboards', () => {
     expect(await rankOf(t.db, ids.finn!, 'WEEKLY')).toBe(4);
   });
 
+  it('repairs by the daily recount what changed behind its back, rewriting only rows that differ', async () => {
+    // Everyone's last change is older than what a sync looks back at.
+    await t.db.$executeRaw`UPDATE users SET updated_at = updated_at - interval '1 hour'`;
+    await t.db.$executeRaw`UPDATE leaderboard_sync SET rebuilt_at = rebuilt_at - interval '25 hours'`;
+    await t.scheduler.runNow('leaderboard');
+    const counted = () => t.db.$queryRaw<{ user_id: string; points: number }[]>`
+      SELECT user_id, points FROM leaderboard_points WHERE period = 'ALL_TIME' ORDER BY user_id`;
+    const histogram = () => t.db.$queryRaw<{ points: number; users: number }[]>`
+      SELECT points, users FROM leaderboard_histogram WHERE period = 'ALL_TIME' ORDER BY points`;
+    const before = await counted();
+    // A hand-made change that leaves updated_at alone: an incremental run cannot see it.
+    await t.db.$executeRaw`UPDATE users SET total_points = total_points + 7 WHERE id = ${ids.bert!}::uuid`;
+    await t.db.$executeRaw`UPDATE users SET total_points = 0 WHERE id = ${ids.emil!}::uuid`;
+    await t.scheduler.runNow('leaderboard');
+    expect(await counted()).toEqual(before);
+    const xmins = async () => t.db.$queryRaw<{ user_id: string; xmin: string }[]>`
+      SELECT user_id, xmin::text FROM leaderboard_points WHERE period = 'ALL_TIME' ORDER BY user_id`;
+    const untouched = await xmins();
+    await t.db.$executeRaw`UPDATE leaderboard_sync SET rebuilt_at = rebuilt_at - interval '25 hours'`;
+    await t.scheduler.runNow('leaderboard');
+    const after = await counted();
+    const expected = before
+      .filter((r) => r.user_id !== ids.emil)
+      .map((r) => (r.user_id === ids.bert ? { ...r, points: r.points + 7 } : r));
+    expect(after).toEqual(expected);
+    const live = await t.db.$queryRaw<{ points: number; users: number }[]>`
+      SELECT total_points AS points, count(*)::int AS users FROM users WHERE total_points > 0 GROUP BY 1 ORDER BY 1`;
+    expect(await histogram()).toEqual(live);
+    // Only bert's row was rewritten (emil's is gone); everyone else's tuple is the same one.
+    const rewritten = (await xmins()).filter((r) => untouched.find((u) => u.user_id === r.user_id)?.xmin !== r.xmin);
+    expect(rewritten.map((r) => r.user_id)).toEqual([ids.bert]);
+    await t.db.$executeRaw`UPDATE users SET total_points = total_points - 7 WHERE id = ${ids.bert!}::uuid`;
+    await t.db.$executeRaw`UPDATE users SET total_points = 5 WHERE id = ${ids.emil!}::uuid`;
+    await t.db.$executeRaw`UPDATE leaderboard_sync SET rebuilt_at = rebuilt_at - interval '25 hours'`;
+    await t.scheduler.runNow('leaderboard');
+    expect(await counted()).toEqual(before);
+  });
+
   it('is announced once per period with the new top entries', async () => {
     const updates = t.pubsub.subscribe('leaderboardUpdated', 'DAILY');
     const next = updates.next();

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Contract, ContractFactory, JsonRpcProvider, Transaction, Wallet, getAddress, type InterfaceAbi } from 'ethers';
+import { Contract, ContractFactory, JsonRpcProvider, Transaction, Wallet, getAddress, getBytes, type InterfaceAbi, type TransactionRequest } from 'ethers';
 import type { Logger } from 'pino';
 import registryArtifact from '../../contracts/artifacts/VerdictRegistry.json' with { type: 'json' };
 import pointsArtifact from '../../contracts/artifacts/VerdictPoints.json' with { type: 'json' };
@@ -11,7 +11,34 @@ export interface ChainTxStatus {
   state: 'pending' | 'confirmed' | 'reverted' | 'not_found';
   confirmations: number;
   blockNumber: bigint | null;
+  /** The including block's timestamp (whole seconds); null until mined. */
+  blockTimestamp: Date | null;
 }
+
+/** What the registry holds for one case; all zero/null before the commit. */
+export interface RegistryRecord {
+  commitment: string | null;
+  committedAt: Date | null;
+  /** From when the reveal is accepted. */
+  closesAt: Date | null;
+  revealedAt: Date | null;
+  side: 'A' | 'B' | null;
+  ledgerRoot: string | null;
+}
+
+export interface RevealInput {
+  side: 'A' | 'B';
+  reasoning: string;
+  salt: Uint8Array;
+  ledgerRoot: string;
+}
+
+/**
+ * Called with a transaction's hash after it is signed and before it is broadcast: it is on file
+ * before it can exist on chain, and a `record` that throws (someone else claimed the work) stops
+ * the broadcast, so the transaction never exists.
+ */
+export type RecordHash = (hash: string) => Promise<void>;
 
 /** What Verdict needs from an EVM chain, and nothing more. */
 export interface Chain {
@@ -22,10 +49,24 @@ export interface Chain {
   readonly rpcUrl: string;
   /** The in-process development chain (not a real network). */
   readonly dev: boolean;
-  /** Sends the commitment; resolves once the transaction is sent, not mined. */
-  commit(caseKey: string, commitment: string): Promise<{ hash: string }>;
+  /** Sends the commitment with the time from which it may be revealed; resolves once sent, not mined. */
+  commit(caseKey: string, commitment: string, closesAt: Date, record?: RecordHash): Promise<{ hash: string }>;
+  /** Sends the reveal of a ruling with the case's ledger root; the registry rechecks the commitment. */
+  reveal(caseKey: string, input: RevealInput, record?: RecordHash): Promise<{ hash: string }>;
+  /** Why a reveal would be refused now (the registry's error name), or null when it would pass. */
+  tryReveal(caseKey: string, input: RevealInput): Promise<string | null>;
+  readRecord(caseKey: string): Promise<RegistryRecord>;
+  /** The registry's own check of a ledger entry against the revealed root. */
+  verifyLedgerEntry(caseKey: string, leaf: string, proof: string[]): Promise<boolean>;
+  /** The newest block's timestamp: the chain's clock, which decides when a reveal is early. */
+  latestBlockTime(): Promise<Date>;
+  /** The address whose signature (EIP-191 personal message) is on vote receipts: the chain key. */
+  readonly receiptSigner: string;
+  signReceipt(digest: string): Promise<string>;
   /** The transaction that committed this key, from the registry's events; null when none. */
   findCommit(caseKey: string): Promise<{ hash: string; blockNumber: bigint } | null>;
+  /** The transaction that revealed this key, from the registry's events; null when none. */
+  findReveal(caseKey: string): Promise<{ hash: string; blockNumber: bigint } | null>;
   readCommitment(caseKey: string): Promise<string | null>;
   /**
    * One mintBatch transaction paying every entry. The transaction is signed first and its hash
@@ -40,6 +81,9 @@ export interface Chain {
 }
 
 const ZERO = `0x${'0'.repeat(64)}`;
+const SIDE_CODE = { A: 1, B: 2 } as const;
+const seconds = (at: Date) => BigInt(Math.ceil(at.getTime() / 1000));
+const fromSeconds = (value: bigint) => (value === 0n ? null : new Date(Number(value) * 1000));
 
 /** The registry key of a case: its uuid's 16 bytes, left-padded with zeros to 32 bytes. */
 export function caseKeyOf(caseId: string): string {
@@ -126,45 +170,84 @@ async function connect(opts: ConnectOptions): Promise<Chain> {
   const registry = new Contract(deployment.registry, registryArtifact.abi as InterfaceAbi, signer);
   const token = new Contract(deployment.token, pointsArtifact.abi as InterfaceAbi, signer);
 
+  /** Signs with the chain's pending nonce, hands the hash to `record`, then broadcasts. */
+  const sendRecorded = (populate: () => Promise<TransactionRequest>, record?: RecordHash) =>
+    serialized(async (nonce) => {
+      const signed = await signer.signTransaction(await signer.populateTransaction({ ...(await populate()), nonce }));
+      const hash = Transaction.from(signed).hash!;
+      await record?.(hash);
+      await provider.broadcastTransaction(signed);
+      return { hash };
+    });
+  const findEvent = async (name: 'Committed' | 'Revealed', caseKey: string) => {
+    const [event] = await registry.queryFilter(registry.filters[name]!(caseKey), 0, 'latest');
+    return event ? { hash: event.transactionHash, blockNumber: BigInt(event.blockNumber) } : null;
+  };
+  const revealArgs = (caseKey: string, input: RevealInput) =>
+    [caseKey, SIDE_CODE[input.side], input.reasoning, `0x${Buffer.from(input.salt).toString('hex')}`, input.ledgerRoot] as const;
+
   return {
     chainId,
     registryAddress: deployment.registry,
     tokenAddress: deployment.token,
     rpcUrl: opts.rpcUrl,
     dev: opts.dev,
-    commit: (caseKey, commitment) =>
-      serialized(async (nonce) => ({ hash: (await registry.getFunction('commit')(caseKey, commitment, { nonce })).hash as string })),
-    async findCommit(caseKey) {
-      const events = await registry.queryFilter(registry.filters.Committed!(caseKey), 0, 'latest');
-      const event = events[0];
-      return event ? { hash: event.transactionHash, blockNumber: BigInt(event.blockNumber) } : null;
+    commit: (caseKey, commitment, closesAt, record) =>
+      sendRecorded(() => registry.getFunction('commit').populateTransaction(caseKey, commitment, seconds(closesAt)), record),
+    reveal: (caseKey, input, record) =>
+      sendRecorded(() => registry.getFunction('reveal').populateTransaction(...revealArgs(caseKey, input)), record),
+    async tryReveal(caseKey, input) {
+      try {
+        await registry.getFunction('reveal').staticCall(...revealArgs(caseKey, input));
+        return null;
+      } catch (error) {
+        const name = registry.interface.parseError((error as { data?: string }).data ?? '0x')?.name;
+        if (name) return name;
+        throw error;
+      }
     },
+    async readRecord(caseKey) {
+      const [commitment, committedAt, closesAt, revealedAt, side, ledgerRoot] = (await registry.getFunction('recordOf')(caseKey)) as [
+        string, bigint, bigint, bigint, bigint, string,
+      ];
+      return {
+        commitment: commitment === ZERO ? null : commitment.toLowerCase(),
+        committedAt: fromSeconds(committedAt),
+        closesAt: fromSeconds(closesAt),
+        revealedAt: fromSeconds(revealedAt),
+        side: side === 1n ? 'A' : side === 2n ? 'B' : null,
+        ledgerRoot: side === 0n ? null : ledgerRoot.toLowerCase(),
+      };
+    },
+    verifyLedgerEntry: async (caseKey, leaf, proof) => (await registry.getFunction('verifyLedgerEntry')(caseKey, leaf, proof)) as boolean,
+    async latestBlockTime() {
+      const block = await provider.getBlock('latest');
+      return new Date(Number(block!.timestamp) * 1000);
+    },
+    receiptSigner: owner,
+    signReceipt: (digest) => signer.signMessage(getBytes(digest)),
+    findCommit: (caseKey) => findEvent('Committed', caseKey),
+    findReveal: (caseKey) => findEvent('Revealed', caseKey),
     async readCommitment(caseKey) {
       const value = (await registry.getFunction('commitmentOf')(caseKey)) as string;
       return value === ZERO ? null : value.toLowerCase();
     },
     payBatch: (payments, record) =>
-      serialized(async (nonce) => {
-        const request = await token.getFunction('mintBatch').populateTransaction(
-          payments.map((p) => getAddress(p.to)),
-          payments.map((p) => p.amount),
-        );
-        const signed = await signer.signTransaction(await signer.populateTransaction({ ...request, nonce }));
-        const hash = Transaction.from(signed).hash!;
-        await record?.(hash);
-        await provider.broadcastTransaction(signed);
-        return { hash };
-      }),
+      sendRecorded(
+        () => token.getFunction('mintBatch').populateTransaction(payments.map((p) => getAddress(p.to)), payments.map((p) => p.amount)),
+        record,
+      ),
     async transactionStatus(hash, minConfirmations) {
       const receipt = await provider.getTransactionReceipt(hash);
       if (receipt) {
-        const confirmations = await receipt.confirmations();
+        const [confirmations, block] = await Promise.all([receipt.confirmations(), provider.getBlock(receipt.blockNumber)]);
         const blockNumber = BigInt(receipt.blockNumber);
-        if (receipt.status === 0) return { state: 'reverted', confirmations, blockNumber };
-        return { state: confirmations >= minConfirmations ? 'confirmed' : 'pending', confirmations, blockNumber };
+        const blockTimestamp = block ? new Date(Number(block.timestamp) * 1000) : null;
+        if (receipt.status === 0) return { state: 'reverted', confirmations, blockNumber, blockTimestamp };
+        return { state: confirmations >= minConfirmations ? 'confirmed' : 'pending', confirmations, blockNumber, blockTimestamp };
       }
       const tx = await provider.getTransaction(hash);
-      return { state: tx ? 'pending' : 'not_found', confirmations: 0, blockNumber: null };
+      return { state: tx ? 'pending' : 'not_found', confirmations: 0, blockNumber: null, blockTimestamp: null };
     },
     rpc: (method, params = []) => provider.send(method, params),
     async close() {

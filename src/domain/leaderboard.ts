@@ -73,32 +73,24 @@ function changedPoints(period: LeaderboardPeriod, since: Date, now: Date): Prism
 }
 
 /**
- * Brings a period's counted points (leaderboard_points) and its histogram up to `now`. Only the
- * users whose points may have changed since the last sync are recounted, and the histogram moves
- * each of them from their old value to their new one; once a day everything is rebuilt.
+ * Moves the counted points (leaderboard_points) of the users in `fresh` (user_id, points: their
+ * current points, zero included) to those values, and the histogram with them: each user whose
+ * points differ leaves the old value's bucket and joins the new one. With `everyone`, `fresh` holds
+ * every user with points, so anyone counted and missing from it drops to zero. Only rows that
+ * differ are written, so a run leaves few dead tuples behind, a full one included.
  */
-async function syncPeriod(tx: Tx, period: LeaderboardPeriod, now: Date): Promise<void> {
-  const state = await tx.leaderboardSync.findUnique({ where: { period } });
-  if (!state || state.rebuiltAt.getTime() <= now.getTime() - REBUILD_EVERY_MS || state.syncedAt > now) {
-    await tx.$executeRaw`DELETE FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod"`;
-    await tx.$executeRaw`DELETE FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
-    await tx.$executeRaw`INSERT INTO leaderboard_points (period, user_id, points)
-      SELECT ${period}::"LeaderboardPeriod", user_id, points FROM (${pointsOf(period, now)}) p`;
-    await tx.$executeRaw`INSERT INTO leaderboard_histogram (period, points, users)
-      SELECT period, points, count(*) FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod" GROUP BY period, points`;
-    // The next syncs look users up in it: let the planner know its size now.
-    await tx.$executeRaw`ANALYZE leaderboard_points`;
-    await tx.leaderboardSync.upsert({ where: { period }, create: { period, syncedAt: now, rebuiltAt: now }, update: { syncedAt: now, rebuiltAt: now } });
-    return;
-  }
-  const since = new Date(state.syncedAt.getTime() - SYNC_OVERLAP_MS);
+async function applyPoints(tx: Tx, period: LeaderboardPeriod, fresh: Prisma.Sql, everyone: boolean): Promise<void> {
+  const counted = Prisma.sql`SELECT user_id, points FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod"`;
+  const moved = everyone
+    ? Prisma.sql`SELECT coalesce(f.user_id, c.user_id) AS user_id, coalesce(c.points, 0) AS old, coalesce(f.points, 0) AS new
+        FROM fresh f FULL JOIN (${counted}) c ON c.user_id = f.user_id
+        WHERE coalesce(c.points, 0) <> coalesce(f.points, 0)`
+    : Prisma.sql`SELECT f.user_id, coalesce(c.points, 0) AS old, f.points AS new
+        FROM fresh f LEFT JOIN leaderboard_points c ON c.period = ${period}::"LeaderboardPeriod" AND c.user_id = f.user_id
+        WHERE coalesce(c.points, 0) <> f.points`;
   await tx.$executeRaw`
-    WITH fresh AS (${changedPoints(period, since, now)}),
-    moved AS MATERIALIZED (
-      SELECT f.user_id, coalesce(c.points, 0) AS old, f.points AS new
-      FROM fresh f LEFT JOIN leaderboard_points c ON c.period = ${period}::"LeaderboardPeriod" AND c.user_id = f.user_id
-      WHERE coalesce(c.points, 0) <> f.points
-    ),
+    WITH fresh AS MATERIALIZED (${fresh}),
+    moved AS MATERIALIZED (${moved}),
     counted AS (
       INSERT INTO leaderboard_points (period, user_id, points)
       SELECT ${period}::"LeaderboardPeriod", user_id, new FROM moved WHERE new > 0
@@ -115,6 +107,26 @@ async function syncPeriod(tx: Tx, period: LeaderboardPeriod, now: Date): Promise
     ) d GROUP BY points
     ON CONFLICT (period, points) DO UPDATE SET users = leaderboard_histogram.users + EXCLUDED.users`;
   await tx.$executeRaw`DELETE FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod" AND users = 0`;
+}
+
+/**
+ * Brings a period's counted points and its histogram up to `now`. Only the users whose points may
+ * have changed since the last sync are recounted; once a day everyone is, and the histogram is
+ * recounted from the points, whatever happened between.
+ */
+async function syncPeriod(tx: Tx, period: LeaderboardPeriod, now: Date): Promise<void> {
+  const state = await tx.leaderboardSync.findUnique({ where: { period } });
+  if (!state || state.rebuiltAt.getTime() <= now.getTime() - REBUILD_EVERY_MS || state.syncedAt > now) {
+    await applyPoints(tx, period, pointsOf(period, now), true);
+    await tx.$executeRaw`DELETE FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
+    await tx.$executeRaw`INSERT INTO leaderboard_histogram (period, points, users)
+      SELECT period, points, count(*) FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod" GROUP BY period, points`;
+    // The next syncs look users up in it: let the planner know its size now.
+    await tx.$executeRaw`ANALYZE leaderboard_points`;
+    await tx.leaderboardSync.upsert({ where: { period }, create: { period, syncedAt: now, rebuiltAt: now }, update: { syncedAt: now, rebuiltAt: now } });
+    return;
+  }
+  await applyPoints(tx, period, changedPoints(period, new Date(state.syncedAt.getTime() - SYNC_OVERLAP_MS), now), false);
   await tx.leaderboardSync.update({ where: { period }, data: { syncedAt: now } });
 }
 

@@ -12,12 +12,13 @@ export interface SealingDeps {
   judge: Judge;
   pubsub: PubSub;
   log: Logger;
-  settings: { rewardPool: number; durationHours: number };
+  settings: { rewardPool: number; durationHours: number; confirmations: number };
 }
 
-// A case goes PENDING (ruling sealed, commitment computed) → commitment sent → OPEN. Each step
-// is idempotent and re-entered by the case-generation job, so a crash or a failing chain leaves a
-// PENDING case to finish later, never a half-made open one. The database refuses to open a case
+// A case goes PENDING (ruling sealed, commitment computed) → commitment sent → mined and
+// confirmed → OPEN. Each step is idempotent and re-entered by the case-generation and tx-monitor
+// jobs, so a crash or a failing chain leaves a PENDING case to finish later, never a half-made
+// open one. The database refuses to open a case
 // whose commitment is not sent (cases_sealed_before_open_check).
 
 function sealRuling(deps: SealingDeps, caseId: string, ruling: JudgeRuling) {
@@ -33,7 +34,7 @@ function sealRuling(deps: SealingDeps, caseId: string, ruling: JudgeRuling) {
   return { salt, commitment };
 }
 
-/** Job 1's new case: written and ruled by the judge, sealed, committed, opened. */
+/** Job 1's new case: written and ruled by the judge, sealed, then committed and opened. */
 export async function generateCase(deps: SealingDeps, now = new Date()): Promise<string> {
   const { ruling, ...draft } = await deps.judge.writeCase();
   const caseId = randomUUID();
@@ -54,71 +55,179 @@ export async function generateCase(deps: SealingDeps, now = new Date()): Promise
       ruling: { create: { side: ruling.side, reasoning: ruling.reasoning, salt, judge: deps.judge.name } },
     },
   });
-  await commitAndOpen(deps, caseId, now);
+  await advancePending(deps, caseId, now);
   return caseId;
 }
 
-/** A user's case: the judge rules on it, the ruling is sealed; then it is committed and opened. */
-export async function ruleOnSubmittedCase(deps: SealingDeps, caseId: string, now = new Date()): Promise<OpenOutcome> {
+/** Seals the judge's ruling on a user's case; only the first of concurrent rulers writes it. */
+async function ruleOnSubmittedCase(deps: SealingDeps, caseId: string): Promise<void> {
   const c = await deps.db.case.findUnique({ where: { id: caseId } });
-  if (!c || c.status !== 'PENDING') return 'skipped';
-  if (!c.commitment) {
-    const draft: CaseDraft = { title: c.title, dilemma: c.dilemma, sideA: c.sideALabel, sideB: c.sideBLabel };
-    const ruling = await deps.judge.rule(draft);
-    const { salt, commitment } = sealRuling(deps, caseId, ruling);
-    const sealed = await deps.db.$transaction(async (tx) => {
-      // Only the first of two concurrent rulers seals the case.
-      const claimed = await tx.case.updateMany({ where: { id: caseId, commitment: null }, data: { commitment } });
-      if (claimed.count !== 1) return false;
-      await tx.sealedRuling.create({
-        data: { caseId, side: ruling.side, reasoning: ruling.reasoning, salt, judge: deps.judge.name },
-      });
-      return true;
-    });
-    if (!sealed) return 'skipped';
+  if (!c || c.status !== 'PENDING' || c.commitment) return;
+  const draft: CaseDraft = { title: c.title, dilemma: c.dilemma, sideA: c.sideALabel, sideB: c.sideBLabel };
+  const ruling = await deps.judge.rule(draft);
+  const { salt, commitment } = sealRuling(deps, caseId, ruling);
+  await deps.db.$transaction(async (tx) => {
+    const claimed = await tx.case.updateMany({ where: { id: caseId, commitment: null }, data: { commitment } });
+    if (claimed.count !== 1) return;
+    await tx.sealedRuling.create({ data: { caseId, side: ruling.side, reasoning: ruling.reasoning, salt, judge: deps.judge.name } });
+  });
+}
+
+export type OpenOutcome = 'opened' | 'pending' | 'skipped' | 'mismatch';
+
+/**
+ * Takes a PENDING case as far as it can go now: ruled and sealed, commitment sent, and opened
+ * once the commitment is mined with CHAIN_CONFIRMATIONS confirmations. Every step is idempotent
+ * and safe to race: whoever calls it (the sealer, case-generation, tx-monitor, another server),
+ * each case is ruled on, committed and opened exactly once.
+ */
+export async function advancePending(deps: SealingDeps, caseId: string, now = new Date(), resends = 1): Promise<OpenOutcome> {
+  await ruleOnSubmittedCase(deps, caseId);
+  const c = await deps.db.case.findUnique({ where: { id: caseId } });
+  if (!c || c.status !== 'PENDING' || !c.commitment || c.commitmentStatus === 'MISMATCH') return 'skipped';
+  if (c.commitmentStatus === 'UNSENT') {
+    const sent = await sendCommitment(deps, c, now);
+    if (sent !== 'sent') return sent;
   }
-  return commitAndOpen(deps, caseId, now);
+  const outcome = await openWhenConfirmed(deps, caseId, now);
+  // A failed commitment went back to UNSENT: send it again now (once per call).
+  return outcome === 'resend' && resends > 0 ? advancePending(deps, caseId, now, resends - 1) : outcome === 'resend' ? 'pending' : outcome;
+}
+
+class Claimed extends Error {}
+
+type PendingCase = { id: string; commitment: string | null; opensAt: Date; closesAt: Date };
+
+const durationOf = (c: PendingCase) => c.closesAt.getTime() - c.opensAt.getTime();
+
+function reportMismatch(deps: SealingDeps, caseId: string, stored: string | null, onChain: string | null) {
+  deps.log.error({ caseId, stored, onChain }, 'COMMITMENT MISMATCH: the chain holds another commitment for this case; it stays closed to voting');
+  return deps.db.case.update({ where: { id: caseId }, data: { commitmentStatus: 'MISMATCH' } });
 }
 
 /**
- * Sends the commitment of a sealed PENDING case and opens it for its full voting window. When a
- * previous attempt's transaction already reached the chain, it is not sent again.
+ * Sends the commitment of a sealed case, with the time from which the registry accepts its
+ * reveal. The send is claimed in the database (the transaction's hash recorded) before the signed
+ * transaction is broadcast, so of two racing senders only one ever broadcasts.
  */
-export type OpenOutcome = 'opened' | 'skipped' | 'mismatch';
-
-export async function commitAndOpen(deps: SealingDeps, caseId: string, now = new Date()): Promise<OpenOutcome> {
+async function sendCommitment(deps: SealingDeps, c: PendingCase, now: Date): Promise<'sent' | 'skipped' | 'mismatch'> {
   const { db, chain, log } = deps;
-  const c = await db.case.findUnique({ where: { id: caseId } });
-  if (!c || c.status !== 'PENDING' || !c.commitment || c.commitmentStatus !== 'UNSENT') return 'skipped';
-
-  const key = caseKeyOf(caseId);
+  const key = caseKeyOf(c.id);
   const onChain = await chain.readCommitment(key);
   if (onChain !== null && onChain !== c.commitment) {
-    await db.case.update({ where: { id: caseId }, data: { commitmentStatus: 'MISMATCH' } });
-    log.error({ caseId, stored: c.commitment, onChain }, 'COMMITMENT MISMATCH: the chain holds another commitment for this case; it stays closed to voting');
+    await reportMismatch(deps, c.id, c.commitment, onChain);
     return 'mismatch';
   }
-  const sent = onChain === null ? await chain.commit(key, c.commitment) : await chain.findCommit(key);
+  const claim = (hash: string, revealAfter: Date | null) =>
+    db.$transaction(async (tx) => {
+      const row = await tx.chainTransaction.upsert({ where: { hash }, create: { kind: 'COMMIT', hash, chainId: chain.chainId, sentAt: now }, update: {} });
+      const claimed = await tx.case.updateMany({
+        where: { id: c.id, status: 'PENDING', commitmentStatus: 'UNSENT', commitTxId: null },
+        data: { commitmentStatus: 'SENT', commitTxId: row.id, ...(revealAfter ? { revealAfter } : {}) },
+      });
+      if (claimed.count !== 1) throw new Claimed();
+    });
+  try {
+    if (onChain !== null) {
+      // An earlier attempt reached the chain: follow that transaction instead of sending again.
+      const found = await chain.findCommit(key);
+      if (!found) return 'skipped';
+      await claim(found.hash, null);
+    } else {
+      const revealAfter = new Date(now.getTime() + durationOf(c));
+      const { hash } = await chain.commit(key, c.commitment!, revealAfter, (hash) => claim(hash, revealAfter));
+      log.info({ caseId: c.id, hash }, 'commitment sent');
+    }
+    return 'sent';
+  } catch (error) {
+    if (error instanceof Claimed) return 'skipped';
+    // Refused before it was sent (e.g. gas estimation after a racing sender's commit was mined):
+    // nothing to do when someone else has it in hand.
+    const fresh = await db.case.findUnique({ where: { id: c.id }, select: { commitTxId: true } });
+    if (fresh?.commitTxId) return 'skipped';
+    throw error;
+  }
+}
 
-  const closesAt = new Date(now.getTime() + (c.closesAt.getTime() - c.opensAt.getTime()));
-  const opened = await db.$transaction(async (tx) => {
-    const commitTx = sent
-      ? await tx.chainTransaction.upsert({
-          where: { hash: sent.hash },
-          create: { kind: 'COMMIT', hash: sent.hash, chainId: chain.chainId },
-          update: {},
-        })
-      : null;
-    const updated = await tx.case.updateMany({
-      where: { id: caseId, status: 'PENDING', commitmentStatus: 'UNSENT' },
-      data: { status: 'OPEN', commitmentStatus: 'SENT', commitTxId: commitTx?.id ?? null, opensAt: now, closesAt },
+/** How long an unmined commitment may stay unseen by the node before it is sent again. */
+const RESEND_UNSEEN_AFTER_MS = 5 * 60_000;
+/** The longest the opener waits for the second after the commitment's block. */
+const MAX_OPEN_WAIT_MS = 2_000;
+
+/**
+ * Opens a case whose commitment transaction has CHAIN_CONFIRMATIONS confirmations, with `opensAt`
+ * strictly after the including block's timestamp (to the second) and a full voting window. A
+ * reverted or vanished transaction goes back to be sent again: the case is still PENDING, so no
+ * vote exists yet.
+ */
+async function openWhenConfirmed(deps: SealingDeps, caseId: string, now: Date): Promise<OpenOutcome | 'resend'> {
+  const { db, chain, log } = deps;
+  const c = await db.case.findUnique({ where: { id: caseId }, include: { commitTx: true } });
+  if (!c || c.status !== 'PENDING' || c.commitmentStatus !== 'SENT' || !c.commitTx) return 'skipped';
+  const tx = c.commitTx;
+  const status = await chain.transactionStatus(tx.hash, deps.settings.confirmations);
+  const resend = async (why: string) => {
+    await db.$transaction([
+      db.chainTransaction.update({ where: { id: tx.id }, data: { status: 'FAILED', error: why, lastCheckedAt: now, settledAt: now } }),
+      db.case.updateMany({ where: { id: caseId, status: 'PENDING', commitTxId: tx.id }, data: { commitmentStatus: 'UNSENT', commitTxId: null } }),
+    ]);
+    log.warn({ caseId, hash: tx.hash, why }, 'commitment transaction failed; it will be sent again');
+    return 'resend' as const;
+  };
+  if (status.state === 'reverted') return resend('reverted');
+  if (status.state === 'not_found') return now.getTime() - tx.sentAt.getTime() > RESEND_UNSEEN_AFTER_MS ? resend('not found') : 'pending';
+  if (status.state === 'pending' || !status.blockTimestamp) {
+    await db.chainTransaction.update({ where: { id: tx.id }, data: { lastCheckedAt: now, blockNumber: status.blockNumber } });
+    return 'pending';
+  }
+  const onChain = await chain.readCommitment(caseKeyOf(caseId));
+  if (onChain !== c.commitment) {
+    await reportMismatch(deps, caseId, c.commitment, onChain);
+    return 'mismatch';
+  }
+  // Strictly after the block's second: the first instant of the next second, or now if later.
+  const opensAt = new Date(Math.max(now.getTime(), status.blockTimestamp.getTime() + 1000));
+  const wait = opensAt.getTime() - now.getTime();
+  if (wait > MAX_OPEN_WAIT_MS) return 'pending';
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  const opened = await db.$transaction(async (t) => {
+    await t.chainTransaction.update({
+      where: { id: tx.id },
+      data: { status: 'CONFIRMED', blockNumber: status.blockNumber, blockTimestamp: status.blockTimestamp, lastCheckedAt: now, settledAt: now },
+    });
+    const updated = await t.case.updateMany({
+      where: { id: caseId, status: 'PENDING', commitmentStatus: 'SENT', commitTxId: tx.id },
+      data: { status: 'OPEN', commitmentStatus: 'VERIFIED', verifiedAt: now, opensAt, closesAt: new Date(opensAt.getTime() + durationOf(c)) },
     });
     return updated.count === 1;
   });
   if (!opened) return 'skipped';
-  log.info({ caseId, commitTx: sent?.hash }, 'case opened');
+  log.info({ caseId, commitTx: tx.hash, block: status.blockNumber?.toString() }, 'case opened');
   deps.pubsub.publish('caseOpened', { caseId });
   return 'opened';
+}
+
+/** Every PENDING case still on its way (at most 100), taken one step further; each fails on its own. */
+export async function advancePendingCases(deps: SealingDeps, now: Date, signal?: AbortSignal) {
+  const pending = await deps.db.case.findMany({
+    where: { status: 'PENDING', commitmentStatus: { in: ['UNSENT', 'SENT'] } },
+    select: { id: true },
+    orderBy: { createdAt: 'asc' },
+    take: 100,
+  });
+  const report = { opened: [] as string[], waiting: [] as string[], errors: [] as string[] };
+  for (const { id } of pending) {
+    if (signal?.aborted) break;
+    try {
+      const outcome = await advancePending(deps, id, now);
+      if (outcome === 'opened') report.opened.push(id);
+      else if (outcome === 'pending') report.waiting.push(id);
+    } catch (error) {
+      report.errors.push(`${id}: ${error instanceof Error ? error.message : String(error)}`);
+      deps.log.warn({ err: error, caseId: id }, 'a pending case could not go further; the next run retries');
+    }
+  }
+  return report;
 }
 
 /**
@@ -129,7 +238,7 @@ export function createSealer(deps: SealingDeps) {
   const inFlight = new Set<Promise<unknown>>();
   return {
     ruleSoon(caseId: string) {
-      const work: Promise<unknown> = ruleOnSubmittedCase(deps, caseId)
+      const work: Promise<unknown> = advancePending(deps, caseId)
         .catch((error: unknown) => deps.log.warn({ caseId, err: error }, 'ruling on a submitted case failed; the job will retry'))
         .finally(() => inFlight.delete(work));
       inFlight.add(work);

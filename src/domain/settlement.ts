@@ -48,6 +48,8 @@ export interface ClosedCase {
   caseId: string;
   winningSide: Side;
   shares: Shares;
+  /** Set when the case closed VOID: its sealed ruling disagreed with its commitment. */
+  voidReason: string | null;
 }
 
 /**
@@ -56,18 +58,41 @@ export interface ClosedCase {
  * off-chain, and the settlement line. A crash anywhere leaves the case open and untouched for
  * the next run. All of it is set-based: no row of votes or arguments is loaded here.
  */
-export async function closeCase(db: Db, caseId: string, now = new Date(), failAfter?: ClosureStep): Promise<ClosedCase | null> {
+export async function closeCase(
+  db: Db,
+  caseId: string,
+  now = new Date(),
+  failAfter?: ClosureStep,
+  options: { voidReason?: string | null } = {},
+): Promise<ClosedCase | null> {
   const fault = (step: ClosureStep) => {
     if (failAfter === step) throw new Error(`injected failure after ${step}`);
   };
   return db.$transaction(async (tx) => {
-    const [claimed] = await tx.$queryRaw<{ pool: number; creator_id: string | null; side: Side }[]>`
+    const [claimed] = await tx.$queryRaw<{ pool: number; creator_id: string | null; side: Side; mismatch: boolean }[]>`
       UPDATE cases c SET status = 'CLOSED', closed_at = ${now}
       FROM sealed_rulings r
       WHERE c.id = ${caseId}::uuid AND r.case_id = c.id AND c.status = 'OPEN' AND c.closes_at <= ${now}
-      RETURNING c.reward_pool AS pool, c.creator_id, r.side`;
+      RETURNING c.reward_pool AS pool, c.creator_id, r.side, c.commitment_status = 'MISMATCH' AS mismatch`;
     if (!claimed) return null;
     fault('claim');
+
+    const voidReason = options.voidReason ?? (claimed.mismatch ? 'the sealed ruling disagreed with its commitment' : null);
+    if (voidReason) {
+      // Nothing is paid on a ruling that cannot be shown to be the one committed: the whole pool
+      // goes to the treasury, and the ruling Verdict holds is revealed with the reason.
+      const [counts] = await tx.$queryRaw<{ votes_a: number; votes_b: number; participants: number }[]>`${closingCounts(caseId)}`;
+      await tx.case.update({ where: { id: caseId }, data: { commitmentStatus: 'MISMATCH' } });
+      await tx.caseSettlement.create({
+        data: {
+          caseId, pool: claimed.pool, winningSide: claimed.side, winnerCount: 0, participantCount: counts!.participants,
+          votesA: counts!.votes_a, votesB: counts!.votes_b, paid: 0, treasury: claimed.pool, outcome: 'VOID', reason: voidReason,
+        },
+      });
+      // Nobody to pay: every share is zero and the treasury is the pool.
+      const shares = computeShares({ pool: claimed.pool, winners: 0, participants: 0, topArguments: 0, creatorEligible: false });
+      return { caseId, winningSide: claimed.side, shares, voidReason };
+    }
 
     const placed = await tx.$executeRaw`
       WITH ranked AS (
@@ -78,14 +103,7 @@ export async function closeCase(db: Db, caseId: string, now = new Date(), failAf
       FROM ranked WHERE a.id = ranked.id AND ranked.place <= 3`;
     fault('rank');
 
-    const [counts] = await tx.$queryRaw<{ votes_a: number; votes_b: number; participants: number }[]>`
-      SELECT
-        (SELECT count(*) FROM votes WHERE case_id = ${caseId}::uuid AND side = 'A')::int AS votes_a,
-        (SELECT count(*) FROM votes WHERE case_id = ${caseId}::uuid AND side = 'B')::int AS votes_b,
-        (SELECT count(*) FROM (
-          SELECT user_id FROM votes WHERE case_id = ${caseId}::uuid
-          UNION SELECT user_id FROM arguments WHERE case_id = ${caseId}::uuid
-        ) p)::int AS participants`;
+    const [counts] = await tx.$queryRaw<{ votes_a: number; votes_b: number; participants: number }[]>`${closingCounts(caseId)}`;
     const winners = claimed.side === 'A' ? counts!.votes_a : counts!.votes_b;
     const shares = computeShares({
       pool: claimed.pool,
@@ -96,17 +114,19 @@ export async function closeCase(db: Db, caseId: string, now = new Date(), failAf
     });
 
     // Users without a wallet are credited at once (COMPLETED); the others wait for a payout. Each
-    // recipient's wallet is one primary-key lookup, so the cost follows the case, not the user count.
+    // recipient's wallet is one primary-key lookup (made once per line: the CTE is materialized),
+    // so the cost follows the case, not the user count.
     await tx.$executeRaw`
+      WITH e AS MATERIALIZED (
+        SELECT e.*, (SELECT wallet_address IS NOT NULL FROM users WHERE id = e.user_id) AS has_wallet
+        FROM (${entitlements(caseId, claimed.side, claimed.creator_id, shares)}) e
+        WHERE e.amount > 0
+      )
       INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at)
       SELECT e.user_id, ${caseId}::uuid, e.kind::"RewardKind", e.amount,
         CASE WHEN e.has_wallet THEN 'PENDING' ELSE 'COMPLETED' END::"RewardStatus",
         CASE WHEN e.has_wallet THEN NULL ELSE ${now}::timestamptz END
-      FROM (
-        SELECT e.*, (SELECT wallet_address IS NOT NULL FROM users WHERE id = e.user_id) AS has_wallet
-        FROM (${entitlements(caseId, claimed.side, claimed.creator_id, shares)}) e
-        WHERE e.amount > 0
-      ) e`;
+      FROM e`;
     fault('rewards');
 
     await tx.$executeRaw`
@@ -133,8 +153,20 @@ export async function closeCase(db: Db, caseId: string, now = new Date(), failAf
       },
     });
     fault('settlement');
-    return { caseId, winningSide: claimed.side, shares };
+    return { caseId, winningSide: claimed.side, shares, voidReason: null };
   });
+}
+
+/** Votes per side and participants (voters and argument authors; upvoting alone does not count). */
+function closingCounts(caseId: string): Prisma.Sql {
+  return Prisma.sql`
+    SELECT
+      (SELECT count(*) FROM votes WHERE case_id = ${caseId}::uuid AND side = 'A')::int AS votes_a,
+      (SELECT count(*) FROM votes WHERE case_id = ${caseId}::uuid AND side = 'B')::int AS votes_b,
+      (SELECT count(*) FROM (
+        SELECT user_id FROM votes WHERE case_id = ${caseId}::uuid
+        UNION SELECT user_id FROM arguments WHERE case_id = ${caseId}::uuid
+      ) p)::int AS participants`;
 }
 
 /** Every reward line of a closed case, as `(user_id, kind, amount)` rows (zero amounts included). */

@@ -1,30 +1,53 @@
 import type { Logger } from 'pino';
+import { caseKeyOf, type Chain } from '../chain/index.js';
+import type { Config } from '../config.js';
 import type { Db } from '../db.js';
+import { recordLedger, sendReveal } from '../domain/reveal.js';
 import { closeCase, dueCases } from '../domain/settlement.js';
+import { disagreement } from '../domain/verification.js';
 import type { PubSub } from '../events.js';
 import { DEFAULT_SCHEDULES, type Job } from './types.js';
 
-/** Job 2: closes due cases, each in its own transaction, and announces each after its commit. */
-export const caseClosureJob: Job<{ db: Db; pubsub: PubSub; log: Logger }> = {
+/**
+ * Job 2: closes due cases, each in its own transaction, and announces each after its commit. A
+ * case whose sealed ruling disagrees with its commitment (here or on chain) closes VOID. Then the
+ * ledger is built and the reveal sent; tx-monitor finishes whatever could not be done here.
+ */
+export const caseClosureJob: Job<{ db: Db; chain: Chain; pubsub: PubSub; log: Logger; config: Config }> = {
   name: 'case-closure',
   defaultSchedule: DEFAULT_SCHEDULES['case-closure'],
-  async run({ db, pubsub, log }, { now, signal }) {
+  async run({ db, chain, pubsub, log, config }, { now, signal }) {
     const due = await dueCases(db, now);
     const closed: string[] = [];
+    const voided: string[] = [];
     const errors: string[] = [];
     for (const caseId of due) {
       if (signal.aborted) break;
       try {
-        const result = await closeCase(db, caseId, now);
-        if (result) {
-          closed.push(caseId);
-          pubsub.publish('caseClosed', { caseId });
-        }
+        const sealed = await db.case.findUniqueOrThrow({
+          where: { id: caseId },
+          select: { id: true, commitment: true, commitmentStatus: true, ruling: { select: { side: true, reasoning: true, salt: true } } },
+        });
+        const voidReason = disagreement(chain, sealed, await chain.readCommitment(caseKeyOf(caseId)));
+        const result = await closeCase(db, caseId, now, undefined, { voidReason });
+        if (!result) continue;
+        (result.voidReason ? voided : closed).push(caseId);
+        if (result.voidReason) log.error({ caseId, reason: result.voidReason }, 'case closed VOID: nothing paid, the pool went to the treasury');
+        pubsub.publish('caseClosed', { caseId });
       } catch (error) {
         log.error({ err: error, caseId }, 'closing a case failed; the next run retries it');
         errors.push(`${caseId}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    return { items: due.length, successes: due.length - errors.length, failures: errors.length, summary: { closed, errors } };
+    for (const caseId of closed) {
+      if (signal.aborted) break;
+      try {
+        await recordLedger(db, caseId);
+        await sendReveal({ db, chain, log, confirmations: config.CHAIN_CONFIRMATIONS }, caseId, now);
+      } catch (error) {
+        log.warn({ err: error, caseId }, 'the ledger or reveal of a closed case failed; tx-monitor retries');
+      }
+    }
+    return { items: due.length, successes: due.length - errors.length, failures: errors.length, summary: { closed, voided, errors } };
   },
 };

@@ -104,7 +104,8 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
         finished = await db.jobRun.update({
           where: { id: record.id },
           data: {
-            status: 'SUCCEEDED',
+            status: result.error ? 'FAILED' : 'SUCCEEDED',
+            error: result.error ?? null,
             finishedAt: new Date(),
             items: result.items,
             successes: result.successes,
@@ -112,6 +113,7 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
             result: (result.summary ?? undefined) as never,
           },
         });
+        if (result.error) log.error({ job: job.name, error: result.error }, 'job run found a problem');
       } catch (error) {
         log.error({ err: error, job: job.name }, 'job failed');
         finished = await db.jobRun.update({

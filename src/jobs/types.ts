@@ -7,6 +7,8 @@ export interface JobResult {
   successes: number;
   failures: number;
   summary?: Record<string, unknown>;
+  /** Set when the run finished its work but found something an operator must act on: it is recorded as FAILED. */
+  error?: string;
 }
 
 export interface JobRunContext {

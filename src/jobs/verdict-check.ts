@@ -1,23 +1,27 @@
-import type { Chain } from '../chain/index.js';
-import type { Config } from '../config.js';
-import type { Db } from '../db.js';
-import { checkCommitments } from '../domain/verification.js';
 import type { Logger } from 'pino';
+import type { Chain } from '../chain/index.js';
+import type { Db } from '../db.js';
+import { checkIntegrity } from '../domain/verification.js';
 import { DEFAULT_SCHEDULES, type Job } from './types.js';
 
-/** Job 4: confirms sent commitments; a mismatch fails the run so it shows in `jobs` and jobCompleted. */
-export const verdictCheckJob: Job<{ db: Db; chain: Chain; log: Logger; config: Config }> = {
+/**
+ * Job 4: the integrity of every unsettled case, three ways. A disagreement fails the run with an
+ * error naming the cases, so it shows in `jobs` and reaches admins through `jobCompleted`.
+ */
+export const verdictCheckJob: Job<{ db: Db; chain: Chain; log: Logger }> = {
   name: 'verdict-check',
   defaultSchedule: DEFAULT_SCHEDULES['verdict-check'],
-  async run({ db, chain, log, config }, { now }) {
-    const check = await checkCommitments({ db, chain, log, confirmations: config.CHAIN_CONFIRMATIONS }, now);
-    const failures = check.failed.length + check.mismatched.length;
-    const items = check.verified.length + check.pending.length + check.resent.length + failures;
+  async run({ db, chain, log }, { now }) {
+    const report = await checkIntegrity({ db, chain, log }, now);
+    const failures = report.mismatched.length + report.failed.length;
     return {
-      items,
-      successes: items - failures,
+      items: report.checked,
+      successes: report.checked - failures,
       failures,
-      summary: { ...check, alert: check.mismatched.length > 0 ? 'COMMITMENT_MISMATCH' : null },
+      summary: { ...report, alert: report.mismatched.length > 0 ? 'COMMITMENT_MISMATCH' : null },
+      ...(report.mismatched.length > 0
+        ? { error: `COMMITMENT_MISMATCH: ${report.mismatched.map((m) => `${m.caseId} (${m.disagreement})`).join(', ')}` }
+        : {}),
     };
   },
 };

@@ -1,9 +1,18 @@
 import { verifyVerdict, type VerdictVerification } from '../../domain/verification.js';
+import { Side } from '../../generated/prisma/enums.js';
 import { builder } from '../builder.js';
 import { rowId } from '../ids.js';
 
-const Verification = builder.objectRef<VerdictVerification>('VerdictVerification').implement({
-  description: 'A ruling checked against the chain. Before closure only the chain side is shown.',
+type Verification = VerdictVerification & {
+  committedAt: Date | null;
+  revealableFrom: Date | null;
+  revealedAt: Date | null;
+  revealedSide: 'A' | 'B' | null;
+  ledgerRoot: string | null;
+};
+
+const Verification = builder.objectRef<Verification>('VerdictVerification').implement({
+  description: 'A ruling checked three ways: the commitment Verdict stored, the registry’s, and (after closure) one recomputed from the revealed ruling.',
   fields: (t) => ({
     case: t.prismaField({
       type: 'Case',
@@ -18,7 +27,15 @@ const Verification = builder.objectRef<VerdictVerification>('VerdictVerification
       nullable: true,
       description: 'SHA-256 recomputed from the revealed ruling and salt; null before closure.',
     }),
-    matches: t.exposeBoolean('matches', { nullable: true, description: 'recomputedCommitment = onChainCommitment; null before closure.' }),
+    matches: t.exposeBoolean('matches', { nullable: true, description: 'Stored, on-chain and recomputed commitments all agree; null before closure.' }),
+    disagreements: t.exposeStringList('disagreements', { description: 'Which commitments disagree; empty when all agree.' }),
+    blockTimestamp: t.expose('blockTimestamp', { type: 'DateTime', nullable: true, description: 'Timestamp of the block that included the commitment.' }),
+    committedAt: t.expose('committedAt', { type: 'DateTime', nullable: true, description: 'The commit block’s timestamp, as the registry recorded it.' }),
+    revealableFrom: t.expose('revealableFrom', { type: 'DateTime', nullable: true, description: 'The closing time committed on chain: the registry refuses an earlier reveal.' }),
+    revealedAt: t.expose('revealedAt', { type: 'DateTime', nullable: true, description: 'When the registry accepted the reveal; null before.' }),
+    revealedSide: t.expose('revealedSide', { type: Side, nullable: true, description: 'The side the registry recorded at the reveal.' }),
+    ledgerRoot: t.exposeString('ledgerRoot', { nullable: true, description: 'The ledger root the registry recorded at the reveal.' }),
+    revealTransactionHash: t.exposeString('revealTransactionHash', { nullable: true }),
     chainId: t.string({ resolve: (v) => v.chainId.toString() }),
     registryAddress: t.exposeString('registryAddress'),
   }),
@@ -38,9 +55,17 @@ builder.queryFields((t) => ({
     type: Verification,
     nullable: true,
     args: { caseId: t.arg.id({ required: true, description: 'Global id or uuid of the case.' }) },
-    resolve: (_root, args, ctx) => {
+    resolve: async (_root, args, ctx) => {
       const id = rowId('Case', args.caseId);
-      return id ? verifyVerdict(ctx.db, ctx.chain, id) : null;
+      const v = id ? await verifyVerdict(ctx.db, ctx.chain, id) : null;
+      return v && {
+        ...v,
+        committedAt: v.registry.committedAt,
+        revealableFrom: v.registry.closesAt,
+        revealedAt: v.registry.revealedAt,
+        revealedSide: v.registry.side,
+        ledgerRoot: v.registry.ledgerRoot,
+      };
     },
   }),
   chain: t.field({

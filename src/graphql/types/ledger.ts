@@ -1,0 +1,141 @@
+import {
+  myReceipt,
+  settlementByKind,
+  voteReceipt,
+  voteTimeline,
+  type LedgerReceipt,
+  type ReceiptEntry,
+  type VoteReceipt,
+  type VoteTimeline,
+} from '../../domain/receipts.js';
+import { SettlementOutcome, Side } from '../../generated/prisma/enums.js';
+import { builder } from '../builder.js';
+
+builder.enumType(SettlementOutcome, {
+  name: 'SettlementOutcome',
+  description: 'SETTLED: paid by the rules. VOID: the sealed ruling disagreed with its commitment; nothing was paid.',
+});
+
+builder.prismaObject('ChainTransaction', {
+  description: 'A transaction Verdict sent to the chain.',
+  fields: (t) => ({
+    hash: t.exposeString('hash'),
+    blockNumber: t.string({ nullable: true, description: 'Null until mined.', resolve: (tx) => tx.blockNumber?.toString() ?? null }),
+    blockTimestamp: t.expose('blockTimestamp', { type: 'DateTime', nullable: true, description: 'The including block’s timestamp; null until confirmed.' }),
+    status: t.string({ description: 'SENT, CONFIRMED or FAILED.', resolve: (tx) => tx.status }),
+  }),
+});
+
+const LedgerInfo = builder.objectRef<{ root: string; leafCount: number }>('CaseLedger').implement({
+  description: 'The Merkle root over every vote and reward line of a closed case, revealed on chain with the ruling.',
+  fields: (t) => ({
+    root: t.exposeString('root'),
+    leafCount: t.exposeInt('leafCount'),
+  }),
+});
+
+const HourRef = builder.objectRef<VoteTimeline['hours'][number]>('VoteHour').implement({
+  fields: (t) => ({
+    hour: t.expose('hour', { type: 'DateTime', description: 'Start of the hour.' }),
+    votesA: t.exposeInt('votesA'),
+    votesB: t.exposeInt('votesB'),
+  }),
+});
+
+const TimelineRef = builder.objectRef<VoteTimeline>('VoteTimeline').implement({
+  description: 'When the votes came: anyone can check that none came before the commitment’s block.',
+  fields: (t) => ({
+    firstVoteAt: t.expose('firstVoteAt', { type: 'DateTime', nullable: true }),
+    lastVoteAt: t.expose('lastVoteAt', { type: 'DateTime', nullable: true }),
+    hours: t.expose('hours', { type: [HourRef] }),
+  }),
+});
+
+const KindRef = builder.objectRef<{ kind: string; recipients: number; points: number }>('SettlementKind').implement({
+  fields: (t) => ({
+    kind: t.exposeString('kind', { description: 'WINNING_VOTE, TOP_ARGUMENT, PARTICIPATION or CREATOR.' }),
+    recipients: t.exposeInt('recipients'),
+    points: t.exposeInt('points'),
+  }),
+});
+
+const ReceiptEntryRef = builder.objectRef<ReceiptEntry>('LedgerEntry').implement({
+  description: 'One leaf of a case ledger: [caseKey, entry, userKey, detail, value] (see README, "Verifying a ruling").',
+  fields: (t) => ({
+    entry: t.exposeString('entry', { description: '`vote` or `reward`.' }),
+    detail: t.exposeString('detail', { description: 'The side of a vote, or the kind of a reward.' }),
+    value: t.exposeString('value', { description: 'A vote’s time in Unix milliseconds, or a reward’s points.' }),
+    leaf: t.exposeString('leaf'),
+    proof: t.exposeStringList('proof', { description: 'For VerdictRegistry.verifyLedgerEntry(caseKey, leaf, proof).' }),
+  }),
+});
+
+const LedgerReceiptRef = builder.objectRef<LedgerReceipt>('LedgerReceipt').implement({
+  description: 'Your own entries in a closed case’s ledger, each with its Merkle proof.',
+  fields: (t) => ({
+    caseKey: t.exposeString('caseKey'),
+    userKey: t.exposeString('userKey', { description: 'Your key in this case’s ledger: only you and Verdict can link it to you.' }),
+    ledgerRoot: t.exposeString('ledgerRoot'),
+    entries: t.expose('entries', { type: [ReceiptEntryRef] }),
+  }),
+});
+
+const VoteReceiptRef = builder.objectRef<VoteReceipt>('VoteReceipt').implement({
+  description: 'Verdict’s signature over your vote’s ledger leaf: proof that the vote was accepted.',
+  fields: (t) => ({
+    caseKey: t.exposeString('caseKey'),
+    userKey: t.exposeString('userKey'),
+    side: t.expose('side', { type: Side }),
+    time: t.exposeString('time', { description: 'Unix milliseconds.' }),
+    leaf: t.exposeString('leaf'),
+    signature: t.exposeString('signature', { description: 'EIP-191 personal-message signature of the leaf’s 32 bytes.' }),
+    signer: t.exposeString('signer', { description: 'Verdict’s chain address.' }),
+  }),
+});
+
+builder.prismaObjectFields('Vote', (t) => ({
+  receipt: t.field({
+    type: VoteReceiptRef,
+    select: { caseId: true, userId: true, side: true, createdAt: true },
+    resolve: (vote, _args, ctx) => voteReceipt(ctx.db, ctx.chain, vote),
+  }),
+}));
+
+builder.prismaObjectFields('CaseSettlement', (t) => ({
+  outcome: t.expose('outcome', { type: SettlementOutcome }),
+  reason: t.exposeString('reason', { nullable: true, description: 'Why a VOID case paid nothing.' }),
+  byKind: t.field({
+    type: [KindRef],
+    select: { caseId: true },
+    description: 'What was paid, by kind: paid = the sum of points.',
+    resolve: (s, _args, ctx) => settlementByKind(ctx.db, s.caseId),
+  }),
+}));
+
+const closed = (c: { status: string }) => c.status === 'CLOSED';
+
+builder.prismaObjectFields('Case', (t) => ({
+  commitmentTransaction: t.relation('commitTx', { nullable: true, description: 'The transaction that put the commitment on chain.' }),
+  revealTransaction: t.relation('revealTx', { nullable: true, description: 'The transaction that revealed the ruling on chain.' }),
+  ledger: t.field({
+    type: LedgerInfo,
+    nullable: true,
+    select: { ledger: { select: { root: true, leafCount: true } } },
+    description: 'Null until the case closed and its ledger was built.',
+    resolve: (c) => c.ledger,
+  }),
+  voteTimeline: t.field({
+    type: TimelineRef,
+    nullable: true,
+    select: { id: true, status: true },
+    description: 'Null until the case closed.',
+    resolve: (c, _args, ctx) => (closed(c) ? voteTimeline(ctx.db, c.id) : null),
+  }),
+  myReceipt: t.field({
+    type: LedgerReceiptRef,
+    nullable: true,
+    select: { id: true, status: true },
+    description: 'Your entries in the ledger with their proofs; null when signed out or before the ledger exists.',
+    resolve: (c, _args, ctx) => (ctx.viewer && closed(c) ? myReceipt(ctx.db, c.id, ctx.viewer.id) : null),
+  }),
+}));
