@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { publishUntil } from './support/subscriptions.js';
 import { createTestApp, type TestApp } from './support/app.js';
-import { createCase, createUser } from './support/fixtures.js';
+import { createCase, createUser, sealOnChain } from './support/fixtures.js';
 
 let t: TestApp;
 let url: string;
@@ -16,6 +16,7 @@ afterAll(() => t.close());
 describe('case closure (job 2)', () => {
   it('closes due cases and announces each with its revealed ruling, after the commit', async () => {
     const due = await createCase(t.db, { rulingSide: 'B', reasoning: 'Revealed at last.', opensAt: new Date(Date.now() - 25 * 3600_000) });
+    await sealOnChain(t.db, t.chain, due.id);
     const notDue = await createCase(t.db);
     const voter = await createUser(t.db);
     await t.db.vote.create({ data: { caseId: due.id, userId: voter.id, side: 'B' } });

@@ -113,7 +113,7 @@ describe('payouts', () => {
     const stranger = Wallet.createRandom().connect(provider());
     await t.chain.rpc('evm_setAccountBalance', [stranger.address, '0xde0b6b3a7640000']);
     const registry = new Contract(t.chain.registryAddress, registryArtifact.abi as InterfaceAbi, stranger);
-    const reverted = await registry.getFunction('commit')(caseKeyOf(c.id), `0x${'11'.repeat(32)}`, { gasLimit: 100_000 });
+    const reverted = await registry.getFunction('commit')(caseKeyOf(c.id), `0x${'11'.repeat(32)}`, BigInt(Math.ceil(Date.now() / 1000) + 3600), { gasLimit: 100_000 });
     const tx = await t.db.chainTransaction.create({ data: { kind: 'PAYOUT', hash: reverted.hash, chainId: t.chain.chainId } });
     const reward = await t.db.reward.create({ data: { userId: user.id, caseId: c.id, kind: 'PARTICIPATION', amount: 10, status: 'PROCESSING', payoutTxId: tx.id } });
     expect((await monitorPayouts(deps)).failed).toContain(reverted.hash);

@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { caseKeyOf, type Chain } from '../../src/chain/index.js';
 import type { Db } from '../../src/db.js';
+import { computeCommitment } from '../../src/domain/commitment.js';
 import type { CaseStatus, Side } from '../../src/generated/prisma/enums.js';
 
 let counter = 0;
@@ -53,5 +55,21 @@ export async function createCase(db: Db, fixture: CaseFixture = {}) {
       },
     },
     include: { ruling: true },
+  });
+}
+
+/**
+ * Seals a fixture case for real: its commitment recomputed from its ruling and put on the chain
+ * (revealable from its closing time, or now when that has passed), as the sealing flow would.
+ */
+export async function sealOnChain(db: Db, chain: Chain, caseId: string) {
+  const c = await db.case.findUniqueOrThrow({ where: { id: caseId }, include: { ruling: true } });
+  const r = c.ruling!;
+  const commitment = computeCommitment({ chainId: chain.chainId, registryAddress: chain.registryAddress, caseId, side: r.side, reasoning: r.reasoning, salt: r.salt });
+  const revealAfter = new Date(Math.max(c.closesAt.getTime(), Date.now()));
+  const { hash } = await chain.commit(caseKeyOf(caseId), commitment, revealAfter);
+  return db.case.update({
+    where: { id: caseId },
+    data: { commitment, commitmentStatus: 'VERIFIED', revealAfter, commitTx: { create: { kind: 'COMMIT', hash, chainId: chain.chainId, status: 'CONFIRMED' } } },
   });
 }
