@@ -10,6 +10,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { deployMigrations } from '../src/db/migrations.js';
 import { awardBadges } from '../src/domain/badges-award.js';
 import { PERIODS, rankOf } from '../src/domain/leaderboard.js';
+import { recordLedger } from '../src/domain/reveal.js';
 import { closeCase } from '../src/domain/settlement.js';
 import type { Topics } from '../src/events.js';
 import type { LeaderboardPeriod } from '../src/generated/prisma/enums.js';
@@ -197,8 +198,14 @@ async function benchClosure(db: Db) {
   const project = await time('Verdict (one transaction, set-based)', () => closeCase(db, caseId, new Date()), { before: () => reopenCase(db, caseId) });
   const floor = await time('floor (one statement)', () => closureFloor(db, caseId, new Date()), { before: () => reopenCase(db, caseId) });
   ratio('Verdict / floor', project, floor);
+  // After the closing transaction: the case's Merkle ledger over every vote and reward line.
+  await closeCase(db, caseId, new Date());
+  const leaves = await db.$queryRaw<{ n: number }[]>`SELECT ((SELECT count(*) FROM votes WHERE case_id = ${caseId}::uuid) + (SELECT count(*) FROM rewards WHERE case_id = ${caseId}::uuid))::int AS n`;
+  const ledger = await time(`ledger (${leaves[0]!.n} leaves: read, build, store)`, () => recordLedger(db, caseId), {
+    before: () => db.caseLedger.deleteMany({ where: { caseId } }),
+  });
   await dropCase(db, caseId);
-  Object.assign(figures, { 'closure.project_ms': project.median, 'closure.floor_ms': floor.median });
+  Object.assign(figures, { 'closure.project_ms': project.median, 'closure.floor_ms': floor.median, 'closure.ledger_ms': ledger.median });
 }
 
 async function main() {
