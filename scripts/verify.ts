@@ -10,7 +10,8 @@ import { Contract, JsonRpcProvider, type InterfaceAbi } from 'ethers';
 import registryArtifact from '../contracts/artifacts/VerdictRegistry.json' with { type: 'json' };
 import { caseKeyOf } from '../src/chain/index.js';
 import { computeCommitment } from '../src/domain/commitment.js';
-import { verifyLedgerProof } from '../src/domain/ledger.js';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { LEDGER_LEAF_ENCODING } from '../src/domain/ledger.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -120,11 +121,9 @@ if (revealedSide === 0n) {
 const receipt = data.case.myReceipt;
 if (receipt) {
   for (const e of receipt.entries) {
-    const entry =
-      e.entry === 'vote'
-        ? { entry: 'vote' as const, userKey: receipt.userKey, side: e.detail, at: new Date(Number(e.value)) }
-        : { entry: 'reward' as const, userKey: receipt.userKey, kind: e.detail, amount: Number(e.value) };
-    const offChain = revealedSide !== 0n && verifyLedgerProof(ledgerRoot, uuid, entry, e.proof);
+    // The leaf's values, as documented (README, "A ledger leaf"), checked with OpenZeppelin's own library.
+    const values = [key, e.entry, receipt.userKey, e.detail, BigInt(e.value)];
+    const offChain = revealedSide !== 0n && StandardMerkleTree.verify(ledgerRoot, LEDGER_LEAF_ENCODING, values, e.proof);
     const byRegistry = (await registry.getFunction('verifyLedgerEntry')(key, e.leaf, e.proof)) as boolean;
     check(offChain && byRegistry, `your ${e.entry} ${e.detail} ${e.value} is in the revealed ledger`, `your ${e.entry} ${e.detail} ${e.value} is not proven by the revealed ledger`);
   }

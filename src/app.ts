@@ -7,6 +7,7 @@ import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { bearerToken, requestContext, resolveViewer, type AppDeps, type Context } from './context.js';
 import { PERIODS } from './domain/leaderboard.js';
+import { refuseUnstorableText } from './graphql/input-text.js';
 import { schema } from './graphql/schema.js';
 import { AppError } from './errors.js';
 import { publicResponseCache } from './http/response-cache.js';
@@ -79,6 +80,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
         blockFieldSuggestion: { enabled: true },
       }),
       plainPages(deps),
+      refuseUnstorableText(),
       mutationRateLimits(deps),
       ...responseCache.plugins,
     ],

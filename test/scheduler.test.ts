@@ -85,6 +85,19 @@ describe('a job run', () => {
     expect(await s.runNow('case-closure')).toMatchObject({ status: 'SUCCEEDED' });
   });
 
+  it('marks ABANDONED, with when and by whom, a run whose server died holding the claim', async () => {
+    // What a SIGKILL leaves: a RUNNING record and a claim that is no longer renewed.
+    const dead = await database.prisma.jobRun.create({ data: { job: 'badges', trigger: 'schedule', holder: 'dead-server:1:abc' } });
+    await database.prisma.jobLock.create({ data: { job: 'badges', holder: 'dead-server:1:abc', lockedUntil: new Date(Date.now() - 1000) } });
+    const s = scheduler(database.prisma, [controlledJob('badges', async () => ({ items: 0, successes: 0, failures: 0 }))], { holder: 'next-server:2:def' });
+    const before = new Date();
+    expect(await s.runNow('badges')).toMatchObject({ status: 'SUCCEEDED', holder: 'next-server:2:def' });
+    const abandoned = await database.prisma.jobRun.findUniqueOrThrow({ where: { id: dead.id } });
+    expect(abandoned).toMatchObject({ status: 'ABANDONED', abandonedBy: 'next-server:2:def' });
+    expect(abandoned.finishedAt!.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
+    expect(abandoned.error).toMatch(/claim .* lapsed/);
+  });
+
   it('makes stop() wait for a running job', async () => {
     const gate = deferred();
     let started = false;

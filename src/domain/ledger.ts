@@ -1,9 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { createKeccak } from 'hash-wasm';
-// Not re-exported by the package index; the version is pinned, and this is the function
-// StandardMerkleTree itself hashes leaves with.
-import { standardLeafHash } from '@openzeppelin/merkle-tree/dist/hashes.js';
+import { concat, keccak256 } from 'ethers';
 import { caseKeyOf } from '../chain/index.js';
 
 /**
@@ -58,12 +54,15 @@ export function ledgerLeafValues(caseId: string, e: LedgerEntry): LedgerLeafValu
 
 /** The leaf as stored in the tree and checked on chain: keccak256(keccak256(abi.encode(values))). */
 export function ledgerLeafHash(caseId: string, e: LedgerEntry): string {
-  return standardLeafHash(LEDGER_LEAF_ENCODING, ledgerLeafValues(caseId, e));
+  return keccak256(keccak256(encodeLeaf(ledgerLeafValues(caseId, e), new Map())));
 }
 
 const nodeAt = (nodes: Buffer, i: number) => nodes.subarray(i * NODE_BYTES, (i + 1) * NODE_BYTES);
-/** Keccak-256 in WebAssembly: ~1.5 µs a hash here, against 10–40 µs for the JavaScript ones. */
-const keccakHasher = createKeccak(256);
+/**
+ * Keccak-256 in WebAssembly (~1.5 µs a hash here, against 10–40 µs for the JavaScript ones),
+ * loaded when the first ledger is built: most processes never build one.
+ */
+let keccakHasher: Promise<Awaited<ReturnType<typeof import('hash-wasm').createKeccak>>> | undefined;
 
 /** A 32-byte ABI word holding an unsigned integer, big-endian. */
 function uintWord(value: bigint): Buffer {
@@ -111,6 +110,7 @@ function encodeLeaf([caseKey, entry, userKey, detail, value]: LedgerLeafValues, 
  */
 export async function buildLedger(caseId: string, entries: LedgerEntry[]): Promise<{ root: string; leafCount: number; nodes: Buffer }> {
   if (entries.length === 0) return { root: EMPTY_LEDGER_ROOT, leafCount: 0, nodes: Buffer.alloc(0) };
+  keccakHasher ??= import('hash-wasm').then((m) => m.createKeccak(256));
   const hasher = await keccakHasher;
   const keccak = (data: Uint8Array) => {
     hasher.init();
@@ -169,5 +169,10 @@ export function ledgerProof(nodes: Buffer, leafCount: number, leafHash: string):
  */
 export function verifyLedgerProof(root: string, caseId: string, e: LedgerEntry, proof: string[]): boolean {
   if (!HASH.test(root) || !proof.every((node) => HASH.test(node))) return false;
-  return StandardMerkleTree.verify(root.toLowerCase(), LEDGER_LEAF_ENCODING, ledgerLeafValues(caseId, e), proof);
+  // Up the tree as OpenZeppelin's MerkleProof does: each pair hashed in sorted order.
+  const top = proof.reduce((hash, sibling) => {
+    const [a, b] = [hash.toLowerCase(), sibling.toLowerCase()].sort();
+    return keccak256(concat([a!, b!]));
+  }, ledgerLeafHash(caseId, e));
+  return top === root.toLowerCase();
 }

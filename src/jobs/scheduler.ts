@@ -85,7 +85,12 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
       ON CONFLICT (job) DO UPDATE SET holder = EXCLUDED.holder, locked_until = EXCLUDED.locked_until
       WHERE job_locks.locked_until < now()
       RETURNING holder`;
-    return rows.length === 1;
+    if (rows.length !== 1) return false;
+    // The claim was free or lapsed: a run still RUNNING under another holder died with its server.
+    await db.$executeRaw`UPDATE job_runs SET status = 'ABANDONED', finished_at = now(), abandoned_by = ${holder},
+        error = 'abandoned: the claim of the server running it lapsed'
+      WHERE job = ${name} AND status = 'RUNNING' AND holder IS DISTINCT FROM ${holder}`;
+    return true;
   }
 
   const renew = (name: JobName) =>
@@ -97,7 +102,7 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
     if (!(await claim(job.name))) return { skipped: 'busy' };
     const heartbeat = setInterval(() => void renew(job.name).catch(() => undefined), leaseMs / 3);
     try {
-      const record = await db.jobRun.create({ data: { job: job.name, trigger } });
+      const record = await db.jobRun.create({ data: { job: job.name, trigger, holder } });
       let finished: JobRun;
       try {
         const result = await job.run(deps, { now: new Date(), signal: abort.signal, trigger });
