@@ -100,6 +100,40 @@ describe('subscriptions', () => {
     }
   });
 
+  it('answers a malformed or oversized subscribe with a coded error for that operation, and the socket lives on', async () => {
+    let closed = false;
+    const client = createClient({
+      url: `${base.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      on: { closed: () => (closed = true) },
+    });
+    try {
+      const c = await createCase(t.db, { title: 'Still streaming' });
+      const events = client.iterate<{ caseOpened: { title: string } }>({ query: 'subscription { caseOpened { title } }' });
+      await publishUntil(events.next(), () => t.pubsub.publish('caseOpened', { caseId: c.id }));
+      const refused = async (query: string) => {
+        try {
+          await client.iterate({ query }).next();
+          return null;
+        } catch (errors) {
+          return (errors as { extensions?: { code?: string } }[])[0]?.extensions?.code;
+        }
+      };
+      expect(await refused('subscription { caseOpened { title }')).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(await refused(`subscription { caseOpened { ${'title '.repeat(3000)} } }`)).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(await refused('subscription { noSuchTopic }')).toBe('GRAPHQL_VALIDATION_FAILED');
+      // The first subscription still streams on the same socket.
+      const next = events.next();
+      t.pubsub.publish('caseOpened', { caseId: c.id });
+      expect(await next).toEqual({ done: false, value: { data: { caseOpened: { title: 'Still streaming' } } } });
+      expect(closed).toBe(false);
+      await events.return?.();
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('rejects an invalid subscription document over graphql-ws', async () => {
     const client = createClient({ url: `${base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     try {

@@ -63,13 +63,36 @@ describe('wallets', () => {
     const impostor = Wallet.createRandom();
     expect(errorCode(await t.gql(ConnectWalletDocument, { message, signature: await impostor.signMessage(message) }, { token: alice.token }))).toBe('INVALID_SIGNATURE');
 
-    const tampered = message.replace('Version: 1', 'Version: 2');
+    // Changed after signing (a second later expiry): the signature no longer matches.
+    const tampered = message.replace(/Expiration Time: (\S+)/, (_, at: string) => `Expiration Time: ${new Date(Date.parse(at) + 1000).toISOString()}`);
     expect(errorCode(await t.gql(ConnectWalletDocument, { message: tampered, signature: await wallet.signMessage(message) }, { token: alice.token }))).toBe('INVALID_SIGNATURE');
 
     expect(errorCode(await t.gql(ConnectWalletDocument, { message, signature: '0x1234' }, { token: alice.token }))).toBe('INVALID_SIGNATURE');
 
     // Bob replays Alice's challenge signed by the wallet: the nonce is not his.
     expect(errorCode(await t.gql(ConnectWalletDocument, { message, signature: await wallet.signMessage(message) }, { token: bob.token }))).toBe('BAD_USER_INPUT');
+    expect(await t.db.user.count({ where: { walletAddress: wallet.address } })).toBe(0);
+  });
+
+  it('checks the whole EIP-4361 message, each field signed by the wallet itself', async () => {
+    const { token } = await signedIn();
+    const wallet = Wallet.createRandom();
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const future = new Date(Date.now() + 3600_000).toISOString();
+    const changes: [string, (m: string) => string][] = [
+      ['another URI', (m) => m.replace(/^URI: .*$/m, 'URI: https://evil.example')],
+      ['another chain', (m) => m.replace(/^Chain ID: .*$/m, 'Chain ID: 999999')],
+      ['another statement', (m) => m.replace('Connect this wallet to your Verdict account.', 'Transfer all your points.')],
+      ['an expiration in the past', (m) => m.replace(/^Expiration Time: .*$/m, `Expiration Time: ${past}`)],
+      ['a not-before in the future', (m) => `${m}\nNot Before: ${future}`],
+      ['an issued-at long ago', (m) => m.replace(/^Issued At: .*$/m, 'Issued At: 2020-01-01T00:00:00.000Z')],
+      ['version 2', (m) => m.replace('Version: 1', 'Version: 2')],
+    ];
+    for (const [what, change] of changes) {
+      const message = change(await challenge(token, wallet.address));
+      const answer = await t.gql(ConnectWalletDocument, { message, signature: await wallet.signMessage(message) }, { token });
+      expect({ what, code: errorCode(answer) }).toEqual({ what, code: 'BAD_USER_INPUT' });
+    }
     expect(await t.db.user.count({ where: { walletAddress: wallet.address } })).toBe(0);
   });
 

@@ -69,10 +69,14 @@ export async function closeCase(
     if (failAfter === step) throw new Error(`injected failure after ${step}`);
   };
   return db.$transaction(async (tx) => {
+    // Votes in flight hold share locks on the case row; once the case's time is up (by the
+    // database's clock, as votes are) no new one can, so the wait is short. It is bounded anyway:
+    // a lock timeout fails this attempt, and the job tries again.
+    await tx.$executeRaw`SET LOCAL lock_timeout = '5s'`;
     const [claimed] = await tx.$queryRaw<{ pool: number; creator_id: string | null; side: Side; mismatch: boolean }[]>`
       UPDATE cases c SET status = 'CLOSED', closed_at = ${now}
       FROM sealed_rulings r
-      WHERE c.id = ${caseId}::uuid AND r.case_id = c.id AND c.status = 'OPEN' AND c.closes_at <= ${now}
+      WHERE c.id = ${caseId}::uuid AND r.case_id = c.id AND c.status = 'OPEN' AND c.closes_at <= least(${now}::timestamptz, now())
       RETURNING c.reward_pool AS pool, c.creator_id, r.side, c.commitment_status = 'MISMATCH' AS mismatch`;
     if (!claimed) return null;
     fault('claim');
@@ -187,13 +191,13 @@ function entitlements(caseId: string, side: Side, creatorId: string | null, shar
     SELECT ${creatorId}::uuid, 'CREATOR', ${shares.creator}::int WHERE ${shares.creator}::int > 0`;
 }
 
-/** Ids of OPEN cases whose time is up. */
+/** Ids of OPEN cases whose time is up, by the database's clock (the one votes are checked by). */
 export async function dueCases(db: Db, now: Date, limit = 100): Promise<string[]> {
-  const rows = await db.case.findMany({
-    where: { status: 'OPEN', closesAt: { lte: now } },
-    select: { id: true },
-    orderBy: { closesAt: 'asc' },
-    take: limit,
-  });
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT id FROM cases WHERE status = 'OPEN' AND closes_at <= least(${now}::timestamptz, now())
+    ORDER BY closes_at LIMIT ${limit}`;
   return rows.map((r) => r.id);
 }
+
+/** A closure attempt that gave up waiting for the case row (lock_timeout): try again. */
+export const isLockTimeout = (error: unknown) => /55P03|lock timeout/.test(error instanceof Error ? `${error.message} ${JSON.stringify(error)}` : String(error));

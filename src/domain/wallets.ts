@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { getAddress, isAddress, verifyMessage } from 'ethers';
+import { getAddress, isAddress } from 'ethers';
+import { SiweErrorType, SiweMessage } from 'siwe';
 import type { Db } from '../db.js';
 import { AppError, badInput } from '../errors.js';
 import { Prisma } from '../generated/prisma/client.js';
@@ -23,7 +24,7 @@ export async function walletChallenge(db: Db, userId: string, address: string, s
     `${url.host} wants you to sign in with your Ethereum account:`,
     getAddress(address),
     '',
-    'Connect this wallet to your Verdict account.',
+    STATEMENT,
     '',
     `URI: ${url.origin}`,
     'Version: 1',
@@ -35,36 +36,43 @@ export async function walletChallenge(db: Db, userId: string, address: string, s
   return { message, nonce, expiresAt };
 }
 
-interface ParsedMessage {
-  domain: string;
-  address: string;
-  nonce: string;
-}
-
-function parseMessage(message: string): ParsedMessage | null {
-  const lines = message.split('\n');
-  const domain = lines[0]?.match(/^(\S+) wants you to sign in with your Ethereum account:$/)?.[1];
-  const address = lines[1];
-  const nonce = message.match(/^Nonce: ([0-9a-f]{32})$/m)?.[1];
-  if (!domain || !address || !isAddress(address) || !nonce) return null;
-  return { domain, address, nonce };
-}
+const STATEMENT = 'Connect this wallet to your Verdict account.';
+/** How far a wallet's clock may run ahead of ours in `Issued At`. */
+const CLOCK_SKEW_MS = 60_000;
 
 /**
- * Links the signing wallet to the user. The nonce must be this user's, unused and unexpired; it
- * is spent in the same transaction that links the wallet, so a signature works once.
+ * Links the signing wallet to the user. The whole EIP-4361 message is parsed and checked (the
+ * `siwe` package): domain, URI, version, chain id, statement, issued-at, expiration and
+ * not-before, and the signature. The nonce must be this user's, unused and unexpired; it is spent
+ * in the same transaction that links the wallet, so a signature works once.
  */
 export async function connectWallet(db: Db, userId: string, message: string, signature: string, siwe: SiweContext, now = new Date()) {
-  const parsed = parseMessage(message);
-  if (!parsed) throw badInput('Not a Verdict sign-in message', 'message');
-  if (parsed.domain !== new URL(siwe.publicUrl).host) throw badInput('The message is for another site', 'message');
-  let signer: string;
+  let parsed: SiweMessage;
   try {
-    signer = verifyMessage(message, signature);
+    parsed = new SiweMessage(message);
   } catch {
-    throw new AppError('INVALID_SIGNATURE', 'The signature is malformed');
+    throw badInput('Not an EIP-4361 sign-in message', 'message');
   }
-  if (signer !== getAddress(parsed.address)) throw new AppError('INVALID_SIGNATURE', 'The message was not signed by that address');
+  const url = new URL(siwe.publicUrl);
+  if (parsed.domain !== url.host) throw badInput('The message is for another site', 'message');
+  if (parsed.uri !== url.origin) throw badInput('The message is for another URI', 'message');
+  if (parsed.version !== '1') throw badInput('Only version 1 sign-in messages are accepted', 'message');
+  if (String(parsed.chainId) !== String(siwe.chainId)) throw badInput('The message is for another chain', 'message');
+  if (parsed.statement !== STATEMENT) throw badInput('The message does not say what it is for', 'message');
+  const issuedAt = Date.parse(parsed.issuedAt ?? '');
+  if (!(issuedAt <= now.getTime() + CLOCK_SKEW_MS) || issuedAt < now.getTime() - NONCE_TTL_MS) {
+    throw badInput('The message was not issued for this challenge (Issued At)', 'message');
+  }
+  // 65 bytes: r, s, v. The library would print a stack trace for anything else.
+  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) throw new AppError('INVALID_SIGNATURE', 'The signature is malformed');
+  const verified = await parsed.verify({ signature, domain: url.host, nonce: parsed.nonce, time: now.toISOString() }, { suppressExceptions: true });
+  if (!verified.success) {
+    const type = verified.error?.type;
+    if (type === SiweErrorType.EXPIRED_MESSAGE) throw badInput('The message has expired', 'message');
+    if (type === SiweErrorType.NOT_YET_VALID_MESSAGE) throw badInput('The message is not valid yet (Not Before)', 'message');
+    throw new AppError('INVALID_SIGNATURE', 'The message was not signed by that address');
+  }
+  const signer = getAddress(parsed.address);
 
   try {
     return await db.$transaction(async (tx) => {

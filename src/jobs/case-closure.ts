@@ -3,7 +3,7 @@ import { caseKeyOf, type Chain } from '../chain/index.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import { recordLedger, sendReveal } from '../domain/reveal.js';
-import { closeCase, dueCases } from '../domain/settlement.js';
+import { closeCase, dueCases, isLockTimeout } from '../domain/settlement.js';
 import { disagreement } from '../domain/verification.js';
 import type { PubSub } from '../events.js';
 import { DEFAULT_SCHEDULES, type Job } from './types.js';
@@ -13,6 +13,9 @@ import { DEFAULT_SCHEDULES, type Job } from './types.js';
  * case whose sealed ruling disagrees with its commitment (here or on chain) closes VOID. Then the
  * ledger is built and the reveal sent; tx-monitor finishes whatever could not be done here.
  */
+/** Attempts per case and run when the case row stays locked (5 s each); the next run tries again. */
+const CLOSE_ATTEMPTS = 3;
+
 export const caseClosureJob: Job<{ db: Db; chain: Chain; pubsub: PubSub; log: Logger; config: Config }> = {
   name: 'case-closure',
   defaultSchedule: DEFAULT_SCHEDULES['case-closure'],
@@ -29,7 +32,16 @@ export const caseClosureJob: Job<{ db: Db; chain: Chain; pubsub: PubSub; log: Lo
           select: { id: true, commitment: true, commitmentStatus: true, ruling: { select: { side: true, reasoning: true, salt: true } } },
         });
         const voidReason = disagreement(chain, sealed, await chain.readCommitment(caseKeyOf(caseId)));
-        const result = await closeCase(db, caseId, now, undefined, { voidReason });
+        let result = null;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            result = await closeCase(db, caseId, now, undefined, { voidReason });
+            break;
+          } catch (error) {
+            if (!isLockTimeout(error) || attempt === CLOSE_ATTEMPTS) throw error;
+            log.info({ caseId, attempt }, 'the case row stayed locked by votes in flight; closing again');
+          }
+        }
         if (!result) continue;
         (result.voidReason ? voided : closed).push(caseId);
         if (result.voidReason) log.error({ caseId, reason: result.voidReason }, 'case closed VOID: nothing paid, the pool went to the treasury');

@@ -1,4 +1,4 @@
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { createYoga } from 'graphql-yoga';
 import type { WebSocketServer } from 'ws';
@@ -7,6 +7,12 @@ import { SubscriptionFanout, type WsRoot } from './fanout.js';
 import { collectAfterDisconnects } from './memory.js';
 
 type Yoga = ReturnType<typeof createYoga<any, any>>;
+
+/** A document's own error (syntax, validation, query limits) with the code HTTP gives it too. */
+const coded = (error: GraphQLError) =>
+  error.extensions.code
+    ? error
+    : new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } });
 
 /**
  * graphql-ws on `wsServer`, each operation through yoga's envelop pipeline (parse and validation
@@ -28,9 +34,17 @@ export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick
           params,
           connectionParams: ctx.connectionParams ?? {},
         });
-        const document = envelope.parse(params.query);
+        // A document that does not parse (or is over the token limit) is this operation's error,
+        // sent for its id: the socket and its other subscriptions live on.
+        let document: DocumentNode;
+        try {
+          document = envelope.parse(params.query);
+        } catch (error) {
+          if (!(error instanceof GraphQLError)) throw error;
+          return [coded(error)];
+        }
         const errors = envelope.validate(envelope.schema, document);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return errors.map(coded);
         const root: WsRoot = { execute: envelope.execute, subscribe: envelope.subscribe, delivery: { socket: ctx.extra.socket, id } };
         const args: ExecutionArgs = {
           schema: envelope.schema,

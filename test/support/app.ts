@@ -7,7 +7,7 @@ import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { startRuntime } from '../../src/runtime.js';
-import { createTestDatabase } from './db.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
 
 export interface GqlOptions {
   token?: string | undefined;
@@ -20,10 +20,12 @@ export interface TestAppOptions {
   onQuery?: (sql: string) => void;
   /** Receives the app's log lines (JSON), at LOG_LEVEL (default info). */
   logStream?: { write(line: string): void };
+  /** A database made by the test itself (closed with the app); default: createTestDatabase(). */
+  database?: TestDatabase;
 }
 
 export async function createTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}) {
-  const database = await createTestDatabase({ onQuery: options.onQuery });
+  const database = options.database ?? (await createTestDatabase({ onQuery: options.onQuery }));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-test-'));
   const config = loadConfig({
     DATA_DIR: dataDir,
