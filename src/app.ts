@@ -7,7 +7,7 @@ import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { bearerToken, requestContext, resolveViewer, type AppDeps, type Context } from './context.js';
 import { PERIODS } from './domain/leaderboard.js';
-import { refuseUnstorableText } from './graphql/input-text.js';
+import { isBadInputFromDatabase, refuseUnstorableText, yogaLogger } from './graphql/input-text.js';
 import { schema } from './graphql/schema.js';
 import { AppError } from './errors.js';
 import { publicResponseCache } from './http/response-cache.js';
@@ -33,21 +33,28 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
     schema,
     graphqlEndpoint: config.GRAPHQL_PATH,
     landingPage: false,
-    logging: log,
+    // yoga reports every error it masks to this logger: only the unexpected reach error level.
+    logging: yogaLogger(log),
     maskedErrors: {
       isDev: false,
       maskError: (error, message) => {
         const original = error instanceof GraphQLError ? error.originalError : error;
-        // Errors of the document itself (syntax, validation, query limits) carry no original.
-        if (error instanceof GraphQLError && !original) {
-          if (error.extensions.code) return error;
-          return new GraphQLError(error.message, {
-            nodes: error.nodes,
-            extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+        // A GraphQLError says what was wrong: a document's own error (syntax, validation, query
+        // limits) has no original; one thrown on purpose (ours, or Pothos's for a bad cursor or
+        // id) is the original. Returned as it is, with a code when it came without one.
+        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
+          if (!error.extensions.code) {
+            (error.extensions as Record<string, unknown>).code = original ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED';
+          }
+          return error;
+        }
+        if (isBadInputFromDatabase(original)) {
+          return new GraphQLError('A value is not valid here (an id, a cursor or text the database cannot hold)', {
+            nodes: error instanceof GraphQLError ? error.nodes : undefined,
+            path: error instanceof GraphQLError ? error.path : undefined,
+            extensions: { code: 'BAD_USER_INPUT' },
           });
         }
-        if (original instanceof GraphQLError) return original;
-        log.error({ err: original }, 'unexpected error in an operation');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },

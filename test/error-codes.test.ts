@@ -1,0 +1,53 @@
+// Every error a client can cause has a code from the README table, and none of them reaches the
+// error log: that level is for what an operator must look at.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueSessionToken } from '../src/domain/sessions.js';
+import { createTestApp, type TestApp } from './support/app.js';
+import { createCase, createUser } from './support/fixtures.js';
+
+let t: TestApp;
+const lines: { level: number; msg: string }[] = [];
+beforeAll(async () => {
+  t = await createTestApp({ LOG_LEVEL: 'debug' }, { logStream: { write: (line) => lines.push(JSON.parse(line)) } });
+});
+afterAll(() => t.close());
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+async function ask(query: string, token?: string) {
+  const response = await t.app.yoga.fetch('http://verdict.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query }),
+  });
+  return (await response.json()).errors as { message: string; extensions?: { code?: string } }[] | undefined;
+}
+
+describe('errors a client causes', () => {
+  it('all carry a code, none is INTERNAL_SERVER_ERROR, and none is logged as an error', async () => {
+    const c = await createCase(t.db);
+    const user = await createUser(t.db);
+    const { token } = await issueSessionToken(t.sessions, user.id);
+    await ask(`mutation { castVote(caseId: "${c.id}", side: A) { side } }`, token);
+    lines.length = 0;
+    const cases: [string, string, string?][] = [
+      ['{ cases(first: 2, after: "garbage") { edges { cursor } } }', 'BAD_USER_INPUT'],
+      [`{ cases(first: 2, after: "${b64('GPC:S:x')}") { edges { cursor } } }`, 'BAD_USER_INPUT'],
+      ['{ cases(first: -1) { edges { cursor } } }', 'BAD_USER_INPUT'],
+      ['{ node(id: "garbage") { id } }', 'BAD_USER_INPUT'],
+      [`{ node(id: "${b64('Nope:1')}") { id } }`, 'BAD_USER_INPUT'],
+      [`{ node(id: "${b64('Vote:1')}") { id } }`, 'BAD_USER_INPUT'],
+      ['{ nosuchfield }', 'GRAPHQL_VALIDATION_FAILED'],
+      [`{ ${Array.from({ length: 20 }, (_, i) => `a${i}: badges { key }`).join(' ')} }`, 'GRAPHQL_VALIDATION_FAILED'],
+      ['mutation { castVote(caseId: "x", side: A) { side } }', 'UNAUTHENTICATED'],
+      [`mutation { castVote(caseId: "${c.id}", side: B) { side } }`, 'ALREADY_VOTED', token],
+      ['{ jobs { name } }', 'FORBIDDEN', token],
+    ];
+    for (const [query, code, as] of cases) {
+      const errors = await ask(query, as);
+      expect({ query, code: errors?.[0]?.extensions?.code }).toEqual({ query, code });
+    }
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(lines.some((l) => l.msg === 'operation refused')).toBe(true);
+  });
+});
