@@ -74,6 +74,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
       if (!token) return context;
       return resolveViewer(db, deps.sessions, token).then((viewer) => {
         context.viewer = viewer;
+        context.token = token;
         return context;
       });
     },

@@ -27,13 +27,15 @@ export interface Context {
   sealer: Sealer;
   scheduler: Scheduler;
   viewer: Viewer | null;
+  /** The bearer token the viewer came from: subscriptions check it again at every event. */
+  token: string | null;
   loaders: Loaders;
   /** Who sent the operation, for rate limits of anonymous callers. */
   clientAddress: string;
 }
 
 /** What buildApp is given once and shares with every request. */
-export type AppDeps = Omit<Context, 'viewer' | 'loaders' | 'clientAddress'>;
+export type AppDeps = Omit<Context, 'viewer' | 'token' | 'loaders' | 'clientAddress'>;
 
 /** The signed-in user behind a bearer token, re-read so a changed role applies at once. */
 export async function resolveViewer(db: Db, sessions: SessionKeys, token: string | null): Promise<Viewer | null> {
@@ -73,6 +75,7 @@ export function requestContext(deps: AppDeps, clientAddress: string): Context {
     sealer: deps.sealer,
     scheduler: deps.scheduler,
     viewer: null,
+    token: null,
     loaders: new LazyLoaders(deps.db),
     clientAddress,
   };

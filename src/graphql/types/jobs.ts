@@ -1,6 +1,7 @@
 import { AppError } from '../../errors.js';
 import { JOB_NAMES, type JobName } from '../../jobs/types.js';
 import { builder } from '../builder.js';
+import { allowed, whileAllowed, type Refused } from '../recheck.js';
 
 const JobNameEnum = builder.enumType('JobName', {
   values: Object.fromEntries(JOB_NAMES.map((name) => [name.toUpperCase().replaceAll('-', '_'), { value: name }])) as Record<
@@ -73,7 +74,8 @@ builder.subscriptionFields((t) => ({
     type: 'JobRun',
     authScopes: { admin: true },
     description: 'Every finished job run (admins).',
-    subscribe: (_root, _args, ctx) => ctx.pubsub.subscribe('jobCompleted'),
-    resolve: (query, event: { runId: string }, _args, ctx) => ctx.db.jobRun.findUniqueOrThrow({ ...query, where: { id: event.runId } }),
+    subscribe: (_root, _args, ctx) => whileAllowed(ctx, 'admin', ctx.pubsub.subscribe('jobCompleted')),
+    resolve: (query, event: { runId: string } | Refused, _args, ctx) =>
+      ctx.db.jobRun.findUniqueOrThrow({ ...query, where: { id: allowed(event).runId } }),
   }),
 }));

@@ -2,6 +2,7 @@ import { retryReward } from '../../domain/payouts.js';
 import { RewardKind, RewardStatus } from '../../generated/prisma/enums.js';
 import { notFound } from '../../errors.js';
 import { builder } from '../builder.js';
+import { allowed, whileAllowed, type Refused } from '../recheck.js';
 import { isUuid } from '../ids.js';
 
 builder.enumType(RewardKind, { name: 'RewardKind' });
@@ -54,7 +55,8 @@ builder.subscriptionFields((t) => ({
     type: 'Reward',
     authScopes: { signedIn: true },
     description: 'Your rewards as they are paid.',
-    subscribe: (_root, _args, ctx) => ctx.pubsub.subscribe('rewardUpdated', ctx.viewer!.id),
-    resolve: (query, event: { rewardId: string }, _args, ctx) => ctx.db.reward.findUniqueOrThrow({ ...query, where: { id: event.rewardId } }),
+    subscribe: (_root, _args, ctx) => whileAllowed(ctx, 'signedIn', ctx.pubsub.subscribe('rewardUpdated', ctx.viewer!.id)),
+    resolve: (query, event: { rewardId: string } | Refused, _args, ctx) =>
+      ctx.db.reward.findUniqueOrThrow({ ...query, where: { id: allowed(event).rewardId } }),
   }),
 }));
