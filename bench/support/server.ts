@@ -26,7 +26,7 @@ export async function startServer(env: Record<string, string>, timeoutMs = 120_0
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', WS_MAX_SOCKETS_PER_ADDRESS: '20000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -8,6 +8,9 @@ import { collectAfterDisconnects } from './memory.js';
 
 type Yoga = ReturnType<typeof createYoga<any, any>>;
 
+/** The close code for a connection over WS_MAX_SOCKETS_PER_ADDRESS (4xxx: the application's range). */
+export const CLOSE_TOO_MANY_SOCKETS = 4429;
+
 /** A document's own error (syntax, validation, query limits) with the code HTTP gives it too. */
 const coded = (error: GraphQLError) =>
   error.extensions.code
@@ -20,13 +23,32 @@ const coded = (error: GraphQLError) =>
  * (fanout.ts); every other operation runs per subscriber as before. After a wave of
  * disconnections their garbage is collected at once (memory.ts).
  */
-export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick<AppDeps, 'pubsub' | 'log'>) {
+export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick<AppDeps, 'pubsub' | 'log' | 'config'>) {
   const fanout = new SubscriptionFanout(deps.pubsub, deps.log);
+  const limits = { subscriptions: deps.config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, sockets: deps.config.WS_MAX_SOCKETS_PER_ADDRESS };
+  // Sockets per client address: one more than allowed is closed at once, with its own code.
+  const socketsFrom = new Map<string, number>();
+  wsServer.on('connection', (socket, request) => {
+    const address = request.socket.remoteAddress ?? 'unknown';
+    const open = (socketsFrom.get(address) ?? 0) + 1;
+    socketsFrom.set(address, open);
+    socket.once('close', () => {
+      const left = (socketsFrom.get(address) ?? 1) - 1;
+      if (left > 0) socketsFrom.set(address, left);
+      else socketsFrom.delete(address);
+    });
+    if (open > limits.sockets) socket.close(CLOSE_TOO_MANY_SOCKETS, `Too many connections from this address (at most ${limits.sockets})`);
+  });
   const server = useServer<Record<string, unknown>>(
     {
       execute: (args) => (args.rootValue as WsRoot).execute(args) as never,
       subscribe: (args) => fanout.subscribe(args) as never,
       onSubscribe: async (ctx, id, params) => {
+        // Operations already running on this socket (this one excluded).
+        const running = Object.keys(ctx.subscriptions).filter((other) => other !== id).length;
+        if (running >= limits.subscriptions) {
+          return [new GraphQLError(`At most ${limits.subscriptions} operations at a time on one connection`, { extensions: { code: 'RATE_LIMITED' } })];
+        }
         const envelope = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
