@@ -11,7 +11,7 @@ import { isBadInputFromDatabase, refuseUnstorableText, yogaLogger } from './grap
 import { schema } from './graphql/schema.js';
 import { AppError } from './errors.js';
 import { publicResponseCache } from './http/response-cache.js';
-import { RateLimiter } from './rate-limit.js';
+import { rateLimiters } from './rate-limit.js';
 import { serveGraphqlWs } from './subscriptions/ws.js';
 
 interface ServerContext {
@@ -28,6 +28,8 @@ export interface AppOptions {
 export function buildApp(deps: AppDeps, options: AppOptions = {}) {
   const { config, db, log } = deps;
   const responseCache = publicResponseCache(deps.pubsub, PERIODS);
+  // With REDIS_URL, rate limits are counted in Redis: shared by every server.
+  const limiters = rateLimiters({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, log });
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -89,7 +91,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
       }),
       plainPages(deps),
       refuseUnstorableText(),
-      mutationRateLimits(deps),
+      mutationRateLimits(deps, limiters),
       ...responseCache.plugins,
     ],
   });
@@ -126,6 +128,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
     },
     async stop(): Promise<void> {
       await responseCache.close();
+      await limiters.close();
       for (const client of wsServer.clients) client.terminate();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       if (!server.listening) return;
@@ -182,11 +185,11 @@ function bodyRefusal(req: IncomingMessage, maxBytes: number) {
 }
 
 /** Per-user limits on mutations (per address for sign-up and sign-in), one hit per root field. */
-function mutationRateLimits({ config }: AppDeps): Plugin<Context> {
-  const perUser = new RateLimiter(config.RATE_LIMIT_MUTATIONS_PER_MINUTE, 60_000);
-  const perAddress = new RateLimiter(config.RATE_LIMIT_SIGN_IN_PER_MINUTE, 60_000);
+function mutationRateLimits({ config }: AppDeps, limiters: ReturnType<typeof rateLimiters>): Plugin<Context> {
+  const perUser = limiters.limiter('mutations', config.RATE_LIMIT_MUTATIONS_PER_MINUTE, 60_000);
+  const perAddress = limiters.limiter('sign-in', config.RATE_LIMIT_SIGN_IN_PER_MINUTE, 60_000);
   return {
-    onExecute({ args, setResultAndStopExecution }) {
+    async onExecute({ args, setResultAndStopExecution }) {
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'mutation') return;
       const ctx = args.contextValue;
@@ -194,10 +197,7 @@ function mutationRateLimits({ config }: AppDeps): Plugin<Context> {
       for (const selection of operation.selectionSet.selections) {
         const field = selection.kind === Kind.FIELD ? selection.name.value : '';
         const anonymous = field === 'signIn' || field === 'signUp' || !ctx.viewer;
-        wait = Math.max(
-          wait,
-          anonymous ? perAddress.hit(`${field}:${ctx.clientAddress}`) : perUser.hit(ctx.viewer!.id),
-        );
+        wait = Math.max(wait, await (anonymous ? perAddress.hit(`${field}:${ctx.clientAddress}`) : perUser.hit(ctx.viewer!.id)));
       }
       if (wait > 0) {
         setResultAndStopExecution({

@@ -22,6 +22,8 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   ),
+  /** Namespace of Verdict's keys in Redis (rate limits), so several installations can share one. */
+  REDIS_PREFIX: z.string().min(1).default('verdict:'),
   PUBLIC_URL: z.url().default('http://localhost:4000'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRAPHQL_PATH: z.string().startsWith('/').default('/graphql'),
