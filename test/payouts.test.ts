@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { Contract, JsonRpcProvider, Wallet, type InterfaceAbi } from 'ethers';
 import { createClient } from 'graphql-ws';
@@ -121,13 +122,13 @@ describe('payouts', () => {
     expect((await t.db.user.findUniqueOrThrow({ where: { id: user.id } })).totalPoints).toBe(0);
   });
 
-  it('fails a payout lost before the chain saw it after 24 h, and a retry pays it once', async () => {
+  it('broadcasts again, byte for byte, a payout recorded but never broadcast, and it pays once', async () => {
     await clearQueue();
     const { users } = await closedCaseWith(1);
     const wallet = users[0]!.walletAddress!;
     // A crash between recording and broadcasting: the hash is on file, the chain never saw it.
-    const crashing: Chain = { ...t.chain, payBatch: (payments, record) => t.chain.payBatch(payments, async (hash) => {
-      await record?.(hash);
+    const crashing: Chain = { ...t.chain, payBatch: (payments, record) => t.chain.payBatch(payments, async (hash, signed) => {
+      await record?.(hash, signed);
       throw new Error('crash before broadcast');
     }) };
     await expect(sendPayouts({ ...deps, chain: crashing })).rejects.toThrow('crash before broadcast');
@@ -135,17 +136,55 @@ describe('payouts', () => {
     expect(processing.every((r) => r.status === 'PROCESSING')).toBe(true);
     expect(await sendPayouts(deps)).toEqual({ batches: [], rewards: 0 });
 
+    // Its nonce is still free: the monitor sends the same signed bytes, and the next look confirms.
+    expect((await monitorPayouts(deps)).pending).toHaveLength(1);
+    expect((await monitorPayouts(deps)).confirmed).toHaveLength(1);
+    expect(await balanceOf(wallet)).toBe(600n);
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: users[0]!.id } })).totalPoints).toBe(600);
+  });
+
+  it('queues again at once the rewards of a payout whose nonce another sender used, and pays them once', async () => {
+    await clearQueue();
+    const { users } = await closedCaseWith(1);
+    const wallet = users[0]!.walletAddress!;
+    // Another server with the same key takes the nonce first: this broadcast is refused.
+    const refused: Chain = { ...t.chain, payBatch: (payments, record) => t.chain.payBatch(payments, async (hash, signed) => {
+      await record?.(hash, signed);
+      throw new Error('nonce too low');
+    }) };
+    await expect(sendPayouts({ ...deps, chain: refused })).rejects.toThrow('nonce too low');
+    await t.chain.commit(caseKeyOf(randomUUID()), `0x${'42'.repeat(32)}`, new Date(Date.now() + 3600_000));
+
+    const report = await monitorPayouts(deps);
+    expect(report.failed).toHaveLength(1);
+    const queued = await t.db.reward.findMany({ where: { userId: users[0]!.id } });
+    expect(queued.every((r) => r.status === 'PENDING' && r.payoutTxId === null)).toBe(true);
+
+    await sendPayouts(deps);
+    await monitorPayouts(deps);
+    expect(await balanceOf(wallet)).toBe(600n);
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: users[0]!.id } })).totalPoints).toBe(600);
+  });
+
+  it('fails a legacy payout (no signed bytes on file) not found for 24 h, and a retry pays it once', async () => {
+    await clearQueue();
+    const { users } = await closedCaseWith(1);
+    const wallet = users[0]!.walletAddress!;
+    const crashing: Chain = { ...t.chain, payBatch: (payments, record) => t.chain.payBatch(payments, async (hash, signed) => {
+      await record?.(hash, signed);
+      throw new Error('crash before broadcast');
+    }) };
+    await expect(sendPayouts({ ...deps, chain: crashing })).rejects.toThrow('crash before broadcast');
+    await t.db.chainTransaction.updateMany({ where: { kind: 'PAYOUT', status: 'SENT' }, data: { raw: null, nonce: null } });
+    const processing = await t.db.reward.findMany({ where: { userId: users[0]!.id } });
     expect((await monitorPayouts(deps)).pending).toHaveLength(1);
     const later = new Date(Date.now() + 25 * 3600_000);
     expect((await monitorPayouts(deps, later)).failed).toHaveLength(1);
-
     for (const r of processing) await retryReward(t.db, r.id);
     await expect(retryReward(t.db, processing[0]!.id)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     await sendPayouts(deps);
     await monitorPayouts(deps);
     expect(await balanceOf(wallet)).toBe(600n);
-    expect((await t.db.user.findUniqueOrThrow({ where: { id: users[0]!.id } })).totalPoints).toBe(600);
-    await expect(retryReward(t.db, processing[0]!.id)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
   });
 
   it('looks at no more than 100 transactions per run', async () => {

@@ -13,14 +13,14 @@ describe.skipIf(!redisUrl)('rate limits on several servers (skipped: set TEST_RE
   });
   afterAll(() => Promise.all(apps.map((a) => a.close())));
 
-  const signIn = (app: TestApp) =>
-    app.app.yoga
-      .fetch('http://verdict.test/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: 'mutation { signIn(input: { handle: "nobody", password: "not the password" }) { token } }' }),
-      })
-      .then((r) => r.json());
+  const signIn = async (app: TestApp) => {
+    const response = await app.app.yoga.fetch('http://verdict.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'mutation { signIn(input: { handle: "nobody", password: "not the password" }) { token } }' }),
+    });
+    return response.json();
+  };
 
   it('counts sign-in attempts from one address across servers', async () => {
     // The windows are whole minutes: start well inside one, so four attempts fall in the same.

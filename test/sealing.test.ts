@@ -41,8 +41,8 @@ function failing(chain: Chain, fault: 'before-send' | 'before-broadcast' | 'afte
     ...chain,
     async commit(key, commitment, closesAt, record) {
       if (fault === 'before-broadcast') {
-        await chain.commit(key, commitment, closesAt, async (hash) => {
-          await record?.(hash);
+        await chain.commit(key, commitment, closesAt, async (hash, signed) => {
+          await record?.(hash, signed);
           throw new Error('injected crash before the broadcast');
         });
       }

@@ -38,7 +38,7 @@ export interface RevealInput {
  * before it can exist on chain, and a `record` that throws (someone else claimed the work) stops
  * the broadcast, so the transaction never exists.
  */
-export type RecordHash = (hash: string) => Promise<void>;
+export type RecordHash = (hash: string, signed: { nonce: number; raw: string }) => Promise<void>;
 
 /** What Verdict needs from an EVM chain, and nothing more. */
 export interface Chain {
@@ -73,8 +73,12 @@ export interface Chain {
    * handed to `record`; it is broadcast only once `record` resolved, so a payout is on file
    * before it can exist on chain (a crash in between leaves a hash that is never found).
    */
-  payBatch(payments: { to: string; amount: bigint }[], record?: (hash: string) => Promise<void>): Promise<{ hash: string }>;
+  payBatch(payments: { to: string; amount: bigint }[], record?: RecordHash): Promise<{ hash: string }>;
   transactionStatus(hash: string, minConfirmations: number): Promise<ChainTxStatus>;
+  /** How many transactions of Verdict's key are mined: every nonce below it is used for good. */
+  minedNonce(): Promise<number>;
+  /** Sends an already signed transaction again (the same bytes, so the same hash). */
+  rebroadcast(raw: string): Promise<void>;
   /** Raw JSON-RPC, for operators and tests of the dev chain (evm_mine, miner_stop, …). */
   rpc(method: string, params?: unknown[]): Promise<unknown>;
   close(): Promise<void>;
@@ -175,7 +179,7 @@ async function connect(opts: ConnectOptions): Promise<Chain> {
     serialized(async (nonce) => {
       const signed = await signer.signTransaction(await signer.populateTransaction({ ...(await populate()), nonce }));
       const hash = Transaction.from(signed).hash!;
-      await record?.(hash);
+      await record?.(hash, { nonce, raw: signed });
       await provider.broadcastTransaction(signed);
       return { hash };
     });
@@ -248,6 +252,10 @@ async function connect(opts: ConnectOptions): Promise<Chain> {
       }
       const tx = await provider.getTransaction(hash);
       return { state: tx ? 'pending' : 'not_found', confirmations: 0, blockNumber: null, blockTimestamp: null };
+    },
+    minedNonce: () => provider.getTransactionCount(owner, 'latest'),
+    async rebroadcast(raw) {
+      await provider.broadcastTransaction(raw);
     },
     rpc: (method, params = []) => provider.send(method, params),
     async close() {

@@ -39,13 +39,13 @@ export async function sendPayouts(deps: PayoutDeps, now = new Date()): Promise<{
   let txId = '';
   const { hash } = await chain.payBatch(
     batch.map((r) => ({ to: r.user.walletAddress!, amount: BigInt(r.amount) })),
-    async (signedHash) => {
+    async (signedHash, signed) => {
       txId = await db.$transaction(async (tx) => {
         // A retry of a batch that never reached the chain signs the very same bytes (same nonce,
         // same payments), hence the same hash: that is the same transaction, recorded again.
         const recorded = await tx.chainTransaction.upsert({
           where: { hash: signedHash },
-          create: { kind: 'PAYOUT', hash: signedHash, chainId: chain.chainId, sentAt: now },
+          create: { kind: 'PAYOUT', hash: signedHash, chainId: chain.chainId, sentAt: now, nonce: signed.nonce, raw: signed.raw },
           update: { status: 'SENT', sentAt: now, error: null, lastCheckedAt: null, settledAt: null },
         });
         const claimed = await tx.reward.updateMany({
@@ -85,7 +85,30 @@ export async function monitorPayouts(deps: PayoutDeps, now = new Date()): Promis
   });
   for (const t of txs) {
     try {
+      // Read in this order: a nonce used before our transaction was looked for, by a transaction
+      // that is not ours (ours was not found after), means ours can never be mined.
+      const mined = t.nonce === null ? null : await chain.minedNonce();
       const status = await chain.transactionStatus(t.hash, deps.confirmations);
+      if (status.state === 'not_found' && mined !== null && t.nonce !== null && mined > t.nonce) {
+        // Replaced (its broadcast was refused, another sender used the nonce): never on chain,
+        // so the same rewards go back in the queue at once and the next run pays them.
+        await db.$transaction([
+          db.reward.updateMany({ where: { payoutTxId: t.id, status: 'PROCESSING' }, data: { status: 'PENDING', payoutTxId: null } }),
+          db.chainTransaction.update({
+            where: { id: t.id },
+            data: { status: 'FAILED', error: 'its nonce was used by another transaction; the rewards are queued again', lastCheckedAt: now, settledAt: now },
+          }),
+        ]);
+        deps.log.warn({ hash: t.hash, nonce: t.nonce }, 'payout never reached the chain; its rewards are queued again');
+        report.failed.push(t.hash);
+        await announce(deps, { payoutTxId: t.id });
+        continue;
+      }
+      if (status.state === 'not_found' && t.raw) {
+        // Not seen by the node (a refused or lost broadcast) while its nonce is still free: the
+        // very same signed bytes again; whichever copy is mined, it is the one payment.
+        await chain.rebroadcast(t.raw).catch((error: unknown) => deps.log.warn({ err: error, hash: t.hash }, 'broadcasting a payout again failed'));
+      }
       const lost = status.state === 'not_found' && now.getTime() - t.sentAt.getTime() > NOT_FOUND_FAILS_AFTER_MS;
       if (status.state === 'confirmed') {
         await db.$transaction(async (tx) => {
