@@ -44,6 +44,16 @@ async function clearQueue() {
   await t.db.reward.updateMany({ where: { status: 'PENDING' }, data: { status: 'FAILED' } });
 }
 
+/** The real chain, except that a payout is signed and recorded, then its broadcast fails. */
+const recordedNeverBroadcast = (message: string): Chain => ({
+  ...t.chain,
+  payBatch: (payments, record) =>
+    t.chain.payBatch(payments, async (hash, signed) => {
+      await record?.(hash, signed);
+      throw new Error(message);
+    }),
+});
+
 describe('payouts', () => {
   it('pays wallet users in one batched mint and credits points only once confirmed, exactly once', async () => {
     await clearQueue();
@@ -127,10 +137,7 @@ describe('payouts', () => {
     const { users } = await closedCaseWith(1);
     const wallet = users[0]!.walletAddress!;
     // A crash between recording and broadcasting: the hash is on file, the chain never saw it.
-    const crashing: Chain = { ...t.chain, payBatch: (payments, record) => t.chain.payBatch(payments, async (hash, signed) => {
-      await record?.(hash, signed);
-      throw new Error('crash before broadcast');
-    }) };
+    const crashing = recordedNeverBroadcast('crash before broadcast');
     await expect(sendPayouts({ ...deps, chain: crashing })).rejects.toThrow('crash before broadcast');
     const processing = await t.db.reward.findMany({ where: { userId: users[0]!.id } });
     expect(processing.every((r) => r.status === 'PROCESSING')).toBe(true);
@@ -148,10 +155,7 @@ describe('payouts', () => {
     const { users } = await closedCaseWith(1);
     const wallet = users[0]!.walletAddress!;
     // Another server with the same key takes the nonce first: this broadcast is refused.
-    const refused: Chain = { ...t.chain, payBatch: (payments, record) => t.chain.payBatch(payments, async (hash, signed) => {
-      await record?.(hash, signed);
-      throw new Error('nonce too low');
-    }) };
+    const refused = recordedNeverBroadcast('nonce too low');
     await expect(sendPayouts({ ...deps, chain: refused })).rejects.toThrow('nonce too low');
     await t.chain.commit(caseKeyOf(randomUUID()), `0x${'42'.repeat(32)}`, new Date(Date.now() + 3600_000));
 
@@ -170,10 +174,7 @@ describe('payouts', () => {
     await clearQueue();
     const { users } = await closedCaseWith(1);
     const wallet = users[0]!.walletAddress!;
-    const crashing: Chain = { ...t.chain, payBatch: (payments, record) => t.chain.payBatch(payments, async (hash, signed) => {
-      await record?.(hash, signed);
-      throw new Error('crash before broadcast');
-    }) };
+    const crashing = recordedNeverBroadcast('crash before broadcast');
     await expect(sendPayouts({ ...deps, chain: crashing })).rejects.toThrow('crash before broadcast');
     await t.db.chainTransaction.updateMany({ where: { kind: 'PAYOUT', status: 'SENT' }, data: { raw: null, nonce: null } });
     const processing = await t.db.reward.findMany({ where: { userId: users[0]!.id } });
