@@ -90,8 +90,9 @@ export async function advancePending(deps: SealingDeps, caseId: string, now = ne
     if (sent !== 'sent') return sent;
   }
   const outcome = await openWhenConfirmed(deps, caseId, now);
+  if (outcome !== 'resend') return outcome;
   // A failed commitment went back to UNSENT: send it again now (once per call).
-  return outcome === 'resend' && resends > 0 ? advancePending(deps, caseId, now, resends - 1) : outcome === 'resend' ? 'pending' : outcome;
+  return resends > 0 ? advancePending(deps, caseId, now, resends - 1) : 'pending';
 }
 
 class Claimed extends Error {}
