@@ -7,7 +7,7 @@ import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { bearerToken, requestContext, resolveViewer, type AppDeps, type Context } from './context.js';
 import { PERIODS } from './domain/leaderboard.js';
-import { isBadInputFromDatabase, refuseUnstorableText, yogaLogger } from './graphql/input-text.js';
+import { isBadInputFromDatabase, isMalformedRequest, refuseUnstorableText, yogaLogger } from './graphql/input-text.js';
 import { schema } from './graphql/schema.js';
 import { AppError } from './errors.js';
 import { publicResponseCache } from './http/response-cache.js';
@@ -49,6 +49,11 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
             (error.extensions as Record<string, unknown>).code = original ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED';
           }
           return error;
+        }
+        if (isMalformedRequest(error)) {
+          return new GraphQLError(`The request's parameters are not valid JSON: ${(error as Error).message}`, {
+            extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+          });
         }
         if (isBadInputFromDatabase(original)) {
           return new GraphQLError('A value is not valid here (an id, a cursor or text the database cannot hold)', {

@@ -47,6 +47,10 @@ describe('errors a client causes', () => {
       const errors = await ask(query, as);
       expect({ query, code: errors?.[0]?.extensions?.code }).toEqual({ query, code });
     }
+    for (const parameters of ['variables=%7Bbad', 'extensions=%7Bbad']) {
+      const response = await t.app.yoga.fetch(`http://verdict.test/graphql?query=%7B__typename%7D&${parameters}`, { headers: { accept: 'application/json' } });
+      expect({ parameters, status: response.status, code: (await response.json()).errors?.[0]?.extensions?.code }).toEqual({ parameters, status: 400, code: 'BAD_USER_INPUT' });
+    }
     expect(lines.filter((l) => l.level >= 50)).toEqual([]);
     expect(lines.some((l) => l.msg === 'operation refused')).toBe(true);
   });

@@ -51,8 +51,15 @@ export function isBadInputFromDatabase(error: unknown): boolean {
   return /\b(22P02|22021|22001|P2023|P2007)\b|invalid input syntax for type uuid|Error creating UUID/.test(detail);
 }
 
+/**
+ * A request whose parameters are not JSON (GET `variables` or `extensions`): yoga's parser throws
+ * the bare SyntaxError, before any resolver runs (a resolver's errors arrive wrapped).
+ */
+export const isMalformedRequest = (error: unknown): boolean => error instanceof SyntaxError;
+
 /** An error a client caused, refused with a code: worth a debug line, not an operator's attention. */
 function isExpected(error: unknown): boolean {
+  if (isMalformedRequest(error)) return true;
   if (error instanceof GraphQLError) {
     const code = error.extensions.code;
     if (typeof code === 'string') return code !== 'INTERNAL_SERVER_ERROR';
