@@ -12,7 +12,13 @@ builder.enumType(CaseSource, {
   description: 'Who wrote the dilemma: the AI judge, the offline dilemma bank (no model involved), or a user.',
 });
 builder.enumType(CaseStatus, { name: 'CaseStatus' });
-builder.enumType(CommitmentStatus, { name: 'CommitmentStatus' });
+builder.enumType(CommitmentStatus, {
+  name: 'CommitmentStatus',
+  description:
+    'UNSENT: sealed, not on chain yet. SENT: the commitment transaction is out, waiting for its confirmations (the case stays PENDING). ' +
+    'VERIFIED: on chain and equal to the stored commitment and to the one recomputed from the sealed ruling (checked when the case opens and again by verdict-check). ' +
+    'MISMATCH: they disagree; the case is never paid out and closes VOID.',
+});
 
 const Ruling = builder.objectRef<RevealedRuling>('Ruling').implement({
   description: 'The AI ruling, published when the case closes.',
