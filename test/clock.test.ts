@@ -1,6 +1,8 @@
 // Several servers, one database: whether a case is open is decided by the database's clock, not
 // by each server's. Needs a PostgreSQL server: PGlite runs in this process and shares its clock.
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPrismaClient } from '../src/db.js';
 import { deployMigrations } from '../src/db/migrations.js';
@@ -13,6 +15,8 @@ import { adminQuery, databaseUrl } from './support/pg-admin.js';
 
 describe.skipIf(!postgresServerUrl)('a server whose clock lags (skipped: set TEST_DATABASE_URL)', () => {
   let t: TestApp;
+  let dbUrl: string;
+  const logged = new EventEmitter();
   beforeAll(async () => {
     // A database of its own on the PostgreSQL server, whichever database the other tests use.
     const url = postgresServerUrl!;
@@ -25,7 +29,8 @@ describe.skipIf(!postgresServerUrl)('a server whose clock lags (skipped: set TES
       await prisma.$disconnect();
       await adminQuery(url, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     };
-    t = await createTestApp({}, { database: { prisma, poolConfig, embedded: false, close } });
+    t = await createTestApp({}, { database: { prisma, poolConfig, embedded: false, close }, logStream: { write: (line) => logged.emit('line', JSON.parse(line)) } });
+    dbUrl = databaseUrl(url, name);
   });
   afterAll(() => t.close());
 
@@ -47,6 +52,29 @@ describe.skipIf(!postgresServerUrl)('a server whose clock lags (skipped: set TES
       vi.useRealTimers();
     }
     expect(await t.db.vote.count({ where: { caseId: c.id } })).toBe(0);
+  });
+
+  it('closes a case whose row stays locked by a vote in flight: a bounded wait, then again', async () => {
+    const c = await createCase(t.db, { opensAt: new Date(Date.now() - 3600_000), closesAt: new Date(Date.now() - 1000) });
+    // A vote in flight, as castVote holds it: a share lock on the case row, not let go.
+    const voter = new pg.Client({ connectionString: dbUrl });
+    await voter.connect();
+    try {
+      await voter.query('BEGIN');
+      await voter.query('SELECT 1 FROM cases WHERE id = $1 FOR SHARE', [c.id]);
+      const retried = new Promise<void>((resolve) =>
+        logged.on('line', (line: { msg?: string; caseId?: string }) => {
+          if (line.msg?.includes('closing again') && line.caseId === c.id) resolve();
+        }),
+      );
+      const run = t.scheduler.runNow('case-closure');
+      await retried; // the first attempt gave up waiting (lock_timeout), and the job tries again
+      await voter.query('COMMIT');
+      expect(await run).toMatchObject({ status: 'SUCCEEDED', failures: 0 });
+    } finally {
+      await voter.end();
+    }
+    expect((await t.db.case.findUniqueOrThrow({ where: { id: c.id } })).status).toBe('CLOSED');
   });
 
   it('does not close a case early when its own clock runs ahead', async () => {
