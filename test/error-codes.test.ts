@@ -55,3 +55,20 @@ describe('errors a client causes', () => {
     expect(lines.some((l) => l.msg === 'operation refused')).toBe(true);
   });
 });
+
+describe('cursors', () => {
+  it('refuses a cursor that does not belong to the list it is given to', async () => {
+    const c = await createCase(t.db);
+    const author = await createUser(t.db);
+    const argument = await t.db.argument.create({ data: { caseId: c.id, userId: author.id, side: 'A', body: 'An argument long enough to count.' } });
+    const foreign = b64(`GPC:S:${argument.id}`);
+    const listed = await t.app.yoga.fetch('http://verdict.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ cases(first: 1) { edges { cursor } } }' }),
+    });
+    const own = (await listed.json()).data.cases.edges[0].cursor as string;
+    expect((await ask(`{ cases(first: 2, after: "${foreign}") { edges { cursor } } }`))?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await ask(`{ cases(first: 2, after: "${own}") { edges { cursor } } }`)).toBeUndefined();
+  });
+});

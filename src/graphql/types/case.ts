@@ -4,7 +4,7 @@ import { builder } from '../builder.js';
 import { publicSubscription } from '../../subscriptions/public.js';
 import { toHex } from '../hex.js';
 import { rowId, uuidOrNoRow } from '../ids.js';
-import { assertPageSize } from '../paging.js';
+import { assertOwnCursor, assertPageSize } from '../paging.js';
 
 builder.enumType(Side, { name: 'Side' });
 builder.enumType(CaseSource, {
@@ -71,11 +71,13 @@ builder.queryFields((t) => ({
     maxSize: 100,
     description: 'Open and closed cases, newest first.',
     args: { status: t.arg({ type: CaseStatus, required: false }) },
-    resolve: (query, _root, args, ctx) => {
+    resolve: async (query, _root, args, ctx) => {
       assertPageSize(args);
+      const where = { status: args.status ?? { in: [...PUBLIC_CASE_STATUSES] } };
+      await assertOwnCursor(query, args.before ? 'before' : 'after', async (id) => (await ctx.db.case.count({ where: { ...where, id } })) === 1);
       return ctx.db.case.findMany({
         ...query,
-        where: { status: args.status ?? { in: [...PUBLIC_CASE_STATUSES] } },
+        where,
         orderBy: [{ opensAt: 'desc' }, { id: 'desc' }],
       });
     },
