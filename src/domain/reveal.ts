@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { caseKeyOf, type Chain } from '../chain/index.js';
 import type { Db } from '../db.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { Claimed, claimSend, RESEND_UNSEEN_AFTER_MS } from './chain-claims.js';
 import { buildLedger, ledgerUserKey, type LedgerEntry } from './ledger.js';
 
 // After a case closes (one short set-based transaction), two steps make its outcome checkable by
@@ -52,8 +53,6 @@ export async function recordLedger(db: Db, caseId: string): Promise<string | nul
   return ledger.root;
 }
 
-class Claimed extends Error {}
-
 export type RevealOutcome = 'sent' | 'waiting' | 'skipped';
 
 /**
@@ -72,11 +71,9 @@ export async function sendReveal(deps: RevealDeps, caseId: string, now = new Dat
   const key = caseKeyOf(caseId);
   const input = { side: c.ruling.side, reasoning: c.ruling.reasoning, salt: c.ruling.salt, ledgerRoot: c.ledger.root };
   const claim = (hash: string) =>
-    db.$transaction(async (tx) => {
-      const row = await tx.chainTransaction.upsert({ where: { hash }, create: { kind: 'REVEAL', hash, chainId: chain.chainId, sentAt: now }, update: {} });
-      const claimed = await tx.case.updateMany({ where: { id: caseId, revealTxId: null }, data: { revealTxId: row.id } });
-      if (claimed.count !== 1) throw new Claimed();
-    });
+    claimSend(db, { kind: 'REVEAL', hash, chainId: chain.chainId, at: now }, (tx, revealTxId) =>
+      tx.case.updateMany({ where: { id: caseId, revealTxId: null }, data: { revealTxId } }),
+    );
   try {
     const refusal = await chain.tryReveal(key, input);
     if (refusal === 'TooEarly') return 'waiting';
@@ -96,8 +93,6 @@ export async function sendReveal(deps: RevealDeps, caseId: string, now = new Dat
     throw error;
   }
 }
-
-const RESEND_UNSEEN_AFTER_MS = 5 * 60_000;
 
 /**
  * tx-monitor's part for closed cases (at most 100 of each per run): ledgers to build, reveals to

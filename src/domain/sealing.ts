@@ -4,6 +4,7 @@ import type { CaseDraft, Judge, JudgeRuling } from '../ai/judge.js';
 import { caseKeyOf, type Chain } from '../chain/index.js';
 import type { Db } from '../db.js';
 import type { PubSub } from '../events.js';
+import { Claimed, claimSend, RESEND_UNSEEN_AFTER_MS } from './chain-claims.js';
 import { computeCommitment, newSalt } from './commitment.js';
 
 export interface SealingDeps {
@@ -95,8 +96,6 @@ export async function advancePending(deps: SealingDeps, caseId: string, now = ne
   return resends > 0 ? advancePending(deps, caseId, now, resends - 1) : 'pending';
 }
 
-class Claimed extends Error {}
-
 type PendingCase = { id: string; commitment: string | null; opensAt: Date; closesAt: Date };
 
 const durationOf = (c: PendingCase) => c.closesAt.getTime() - c.opensAt.getTime();
@@ -120,14 +119,12 @@ async function sendCommitment(deps: SealingDeps, c: PendingCase, now: Date): Pro
     return 'mismatch';
   }
   const claim = (hash: string, revealAfter: Date | null) =>
-    db.$transaction(async (tx) => {
-      const row = await tx.chainTransaction.upsert({ where: { hash }, create: { kind: 'COMMIT', hash, chainId: chain.chainId, sentAt: now }, update: {} });
-      const claimed = await tx.case.updateMany({
+    claimSend(db, { kind: 'COMMIT', hash, chainId: chain.chainId, at: now }, (tx, commitTxId) =>
+      tx.case.updateMany({
         where: { id: c.id, status: 'PENDING', commitmentStatus: 'UNSENT', commitTxId: null },
-        data: { commitmentStatus: 'SENT', commitTxId: row.id, ...(revealAfter ? { revealAfter } : {}) },
-      });
-      if (claimed.count !== 1) throw new Claimed();
-    });
+        data: { commitmentStatus: 'SENT', commitTxId, ...(revealAfter ? { revealAfter } : {}) },
+      }),
+    );
   try {
     if (onChain !== null) {
       // An earlier attempt reached the chain: follow that transaction instead of sending again.
@@ -150,8 +147,6 @@ async function sendCommitment(deps: SealingDeps, c: PendingCase, now: Date): Pro
   }
 }
 
-/** How long an unmined commitment may stay unseen by the node before it is sent again. */
-const RESEND_UNSEEN_AFTER_MS = 5 * 60_000;
 /** The longest the opener waits for the second after the commitment's block. */
 const MAX_OPEN_WAIT_MS = 2_000;
 
