@@ -122,6 +122,19 @@ describe('closing a case', () => {
     );
   });
 
+  it('counts voters and argument authors as participants, not those who only upvoted', async () => {
+    const c = await createCase(db, { status: 'OPEN', opensAt: new Date(Date.now() - 2 * 86_400_000), closesAt: new Date(Date.now() - 1000), rulingSide: 'A' });
+    const [voter, author, upvoter] = [await createUser(db), await createUser(db), await createUser(db)];
+    await db.vote.create({ data: { caseId: c.id, userId: voter.id, side: 'A' } });
+    const argument = await db.argument.create({ data: { caseId: c.id, userId: author.id, side: 'B', body: 'An argument with enough words in it.', upvoteCount: 1 } });
+    await db.argumentUpvote.create({ data: { argumentId: argument.id, userId: upvoter.id } });
+    await closeCase(db, c.id);
+    expect((await db.caseSettlement.findUniqueOrThrow({ where: { caseId: c.id } })).participantCount).toBe(2);
+    const participation = await db.reward.findMany({ where: { caseId: c.id, kind: 'PARTICIPATION' }, select: { userId: true } });
+    expect(participation.map((r) => r.userId).sort()).toEqual([voter.id, author.id].sort());
+    expect(await db.reward.count({ where: { caseId: c.id, userId: upvoter.id } })).toBe(0);
+  });
+
   it('pays the creator only with at least 100 participants', async () => {
     for (const participants of [99, 100]) {
       const creator = await createUser(db);
