@@ -74,6 +74,10 @@ describe('leaderboards', () => {
     await t.scheduler.runNow('leaderboard');
     const snapshots = await t.db.leaderboardEntry.groupBy({ by: ['period', 'computedAt'], _count: true });
     expect(snapshots.map((s) => [s.period, s._count]).sort()).toEqual([['ALL_TIME', 100], ['DAILY', 1], ['WEEKLY', 4]]);
+    // The 100th place falls inside a tie of 100 users at 1 point: the first of them by handle fill it.
+    const cached = await board('ALL_TIME', 100);
+    expect(cached).toEqual((await liveLeaderboard(t.db, 'ALL_TIME', 100)).map(({ rank, points, handle }) => ({ rank, points, handle })));
+    expect(cached.slice(-1)).toEqual([{ rank: 7, points: 1, handle: 'bulk_093' }]);
     await t.db.user.updateMany({ where: { id: { in: extra.map((u) => u.id) } }, data: { totalPoints: 0 } });
   });
 

@@ -92,8 +92,8 @@ async function applyPoints(tx: Tx, period: LeaderboardPeriod, fresh: Prisma.Sql,
     WITH fresh AS MATERIALIZED (${fresh}),
     moved AS MATERIALIZED (${moved}),
     counted AS (
-      INSERT INTO leaderboard_points (period, user_id, points)
-      SELECT ${period}::"LeaderboardPeriod", user_id, new FROM moved WHERE new > 0
+      INSERT INTO leaderboard_points (period, user_id, points, handle)
+      SELECT ${period}::"LeaderboardPeriod", m.user_id, m.new, u.handle FROM moved m JOIN users u ON u.id = m.user_id WHERE m.new > 0
       ON CONFLICT (period, user_id) DO UPDATE SET points = EXCLUDED.points
     ),
     gone AS (
@@ -145,9 +145,15 @@ export async function refreshLeaderboard(db: Db, period: LeaderboardPeriod, now:
       await tx.$executeRaw`INSERT INTO leaderboard_scores (period, computed_at, points, at_or_above)
         SELECT period, ${now}, points, (sum(users) OVER (ORDER BY points DESC))::int
         FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
-      const counted = Prisma.sql`SELECT user_id, points FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod"`;
+      // The first 100 in (points, handle) order are one index range; each one's rank is exact
+      // inside it, since everyone with more points comes before.
       const top = await tx.$queryRaw<LeaderboardEntry[]>`
-        WITH top AS (SELECT * FROM (${ranked(counted, CACHE_SIZE)}) r WHERE place <= ${CACHE_SIZE}),
+        WITH top AS (
+          SELECT user_id, points, handle, rank() OVER (ORDER BY points DESC)::int AS rank,
+            row_number() OVER (ORDER BY points DESC, handle ASC) AS place
+          FROM (SELECT user_id, points, handle FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod"
+            ORDER BY points DESC, handle ASC LIMIT ${CACHE_SIZE}) t
+        ),
         cached AS (
           INSERT INTO leaderboard_cache (period, computed_at, user_id, rank, points)
           SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank, points FROM top
