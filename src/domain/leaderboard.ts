@@ -91,10 +91,13 @@ async function applyPoints(tx: Tx, period: LeaderboardPeriod, fresh: Prisma.Sql,
   await tx.$executeRaw`
     WITH fresh AS MATERIALIZED (${fresh}),
     moved AS MATERIALIZED (${moved}),
-    counted AS (
+    changed AS (
+      UPDATE leaderboard_points c SET points = m.new FROM moved m
+      WHERE c.period = ${period}::"LeaderboardPeriod" AND c.user_id = m.user_id AND m.old > 0 AND m.new > 0
+    ),
+    entered AS (
       INSERT INTO leaderboard_points (period, user_id, points, handle)
-      SELECT ${period}::"LeaderboardPeriod", m.user_id, m.new, u.handle FROM moved m JOIN users u ON u.id = m.user_id WHERE m.new > 0
-      ON CONFLICT (period, user_id) DO UPDATE SET points = EXCLUDED.points
+      SELECT ${period}::"LeaderboardPeriod", m.user_id, m.new, u.handle FROM moved m JOIN users u ON u.id = m.user_id WHERE m.old = 0 AND m.new > 0
     ),
     gone AS (
       DELETE FROM leaderboard_points c USING moved m
