@@ -71,4 +71,25 @@ describe('cursors', () => {
     expect((await ask(`{ cases(first: 2, after: "${foreign}") { edges { cursor } } }`))?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(await ask(`{ cases(first: 2, after: "${own}") { edges { cursor } } }`)).toBeUndefined();
   });
+
+  it('refuses another case’s argument as a cursor of a case’s arguments, and another user’s reward in my rewards', async () => {
+    const [c, other] = [await createCase(t.db), await createCase(t.db)];
+    const [author, me] = [await createUser(t.db), await createUser(t.db)];
+    const argue = (caseId: string, userId: string) =>
+      t.db.argument.create({ data: { caseId, userId, side: 'A', body: 'An argument long enough to count.' } });
+    const [mine, theirs] = [await argue(c.id, author.id), await argue(other.id, author.id)];
+    await argue(c.id, me.id);
+    const page = (after: string) => `{ case(id: "${c.id}") { arguments(first: 1, after: "${after}") { edges { node { id } } } } }`;
+    expect((await ask(page(b64(`GPC:S:${theirs.id}`))))?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await ask(page(b64('GPC:S:not-a-uuid'))))?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await ask(page(b64(`GPC:S:${mine.id}`)))).toBeUndefined();
+
+    const reward = (userId: string) => t.db.reward.create({ data: { userId, caseId: c.id, kind: 'PARTICIPATION', amount: 1 } });
+    const [own, foreign] = [await reward(me.id), await reward(author.id)];
+    const { token } = await issueSessionToken(t.sessions, me.id);
+    const rewards = (after: string) => `{ me { rewards(first: 1, after: "${after}") { edges { node { amount } } } } }`;
+    expect((await ask(rewards(b64(`GPC:S:${foreign.id}`)), token))?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await ask(rewards(b64(`GPC:S:${own.id}`)), token)).toBeUndefined();
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+  });
 });

@@ -36,6 +36,7 @@ builder.prismaObjectFields('Case', (t) => ({
     maxSize: 100,
     description: 'Most upvoted first; ties by earlier submission.',
     query: () => ({ orderBy: [{ upvoteCount: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }] }),
+    ownCursor: async (c: { id: string }, id, ctx) => (await ctx.db.argument.count({ where: { id, caseId: c.id } })) === 1,
   }),
   myVote: t.field({
     type: VoteRef,

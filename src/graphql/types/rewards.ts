@@ -34,6 +34,7 @@ builder.prismaObjectFields('User', (t) => ({
     description: 'Your own rewards, newest first (not visible to others).',
     authScopes: (user, _args, ctx) => ctx.viewer?.id === user.id,
     query: () => ({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+    ownCursor: async (user: { id: string }, id, ctx) => (await ctx.db.reward.count({ where: { id, userId: user.id } })) === 1,
   }),
 }));
 
