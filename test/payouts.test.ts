@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Contract, JsonRpcProvider, Wallet, type InterfaceAbi } from 'ethers';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pointsArtifact from '../contracts/artifacts/VerdictPoints.json' with { type: 'json' };
 import registryArtifact from '../contracts/artifacts/VerdictRegistry.json' with { type: 'json' };
 import { caseKeyOf, type Chain } from '../src/chain/index.js';
@@ -16,11 +16,12 @@ import { createCase, createUser } from './support/fixtures.js';
 
 let t: TestApp;
 let deps: PayoutDeps;
-beforeAll(async () => {
+// Each test on a database and chain of its own: none sees another's rewards or transactions.
+beforeEach(async () => {
   t = await createTestApp();
   deps = { db: t.db, chain: t.chain, log: t.sealing.log, pubsub: t.pubsub, confirmations: 1 };
 });
-afterAll(() => t.close());
+afterEach(() => t.close());
 
 const provider = () => new JsonRpcProvider(t.chain.rpcUrl, t.chain.chainId, { staticNetwork: true });
 const balanceOf = async (address: string) =>
@@ -39,11 +40,6 @@ async function closedCaseWith(wallets: number, offChain = 0) {
   return { c, users };
 }
 
-async function clearQueue() {
-  // Earlier tests' leftovers would ride along in the next batch.
-  await t.db.reward.updateMany({ where: { status: 'PENDING' }, data: { status: 'FAILED' } });
-}
-
 /** The real chain, except that a payout is signed and recorded, then its broadcast fails. */
 const recordedNeverBroadcast = (message: string): Chain => ({
   ...t.chain,
@@ -56,7 +52,6 @@ const recordedNeverBroadcast = (message: string): Chain => ({
 
 describe('payouts', () => {
   it('pays wallet users in one batched mint and credits points only once confirmed, exactly once', async () => {
-    await clearQueue();
     const { users } = await closedCaseWith(3, 2);
     const [withWallet, withoutWallet] = [users.slice(0, 3), users.slice(3)];
     for (const u of withoutWallet) expect((await t.db.user.findUniqueOrThrow({ where: { id: u.id } })).totalPoints).toBe(80 + 40);
@@ -79,7 +74,6 @@ describe('payouts', () => {
   });
 
   it('pays once when two payout runners race', async () => {
-    await clearQueue();
     const { users } = await closedCaseWith(2);
     const outcomes = await Promise.allSettled([sendPayouts(deps), sendPayouts(deps), sendPayouts(deps)]);
     const sent = outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value.batches : []));
@@ -89,7 +83,6 @@ describe('payouts', () => {
   });
 
   it('puts at most 100 rewards in one transaction', async () => {
-    await clearQueue();
     await closedCaseWith(60);
     const first = await sendPayouts(deps);
     const second = await sendPayouts(deps);
@@ -99,7 +92,6 @@ describe('payouts', () => {
   });
 
   it('keeps watching a pending transaction, and wants enough confirmations', async () => {
-    await clearQueue();
     const { users } = await closedCaseWith(1);
     await t.chain.rpc('miner_stop');
     try {
@@ -133,7 +125,6 @@ describe('payouts', () => {
   });
 
   it('broadcasts again, byte for byte, a payout recorded but never broadcast, and it pays once', async () => {
-    await clearQueue();
     const { users } = await closedCaseWith(1);
     const wallet = users[0]!.walletAddress!;
     // A crash between recording and broadcasting: the hash is on file, the chain never saw it.
@@ -151,7 +142,6 @@ describe('payouts', () => {
   });
 
   it('queues again at once the rewards of a payout whose nonce another sender used, and pays them once', async () => {
-    await clearQueue();
     const { users } = await closedCaseWith(1);
     const wallet = users[0]!.walletAddress!;
     // Another server with the same key takes the nonce first: this broadcast is refused.
@@ -171,7 +161,6 @@ describe('payouts', () => {
   });
 
   it('fails a legacy payout (no signed bytes on file) not found for 24 h, and a retry pays it once', async () => {
-    await clearQueue();
     const { users } = await closedCaseWith(1);
     const wallet = users[0]!.walletAddress!;
     const crashing = recordedNeverBroadcast('crash before broadcast');
@@ -222,7 +211,6 @@ describe('over GraphQL', () => {
 
 describe('myRewardUpdated', () => {
   it('tells a user about their own rewards as they are paid', async () => {
-    await clearQueue();
     const { users } = await closedCaseWith(1);
     const other = await createUser(t.db);
     const url = `ws://127.0.0.1:${await t.app.start(0, '127.0.0.1')}/graphql`;
