@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { promoteToAdmin } from '../src/domain/accounts.js';
+import { hashPassword } from '../src/domain/passwords.js';
 import { issueSessionToken, loadSessionKeys } from '../src/domain/sessions.js';
 import { MeDocument, SignInDocument, SignUpDocument } from './generated/graphql.js';
 import { createTestApp, errorCode, type TestApp } from './support/app.js';
@@ -65,7 +66,8 @@ describe('sign-in', () => {
   });
 
   it('promotes a configured handle at sign-in', async () => {
-    await t.db.user.create({ data: { handle: 'boss', passwordHash: (await t.db.user.findUniqueOrThrow({ where: { handle: 'dave' } })).passwordHash } });
+    // Made before the setting applied to it (e.g. by an operator's shell), as a member.
+    await t.db.user.create({ data: { handle: 'boss', passwordHash: await hashPassword('correct horse battery') } });
     const result = await t.gql(SignInDocument, { input: { handle: 'boss', password: 'correct horse battery' } });
     expect(result.data!.signIn.user.role).toBe('ADMIN');
   });

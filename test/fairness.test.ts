@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { getBytes, verifyMessage } from 'ethers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { caseKeyOf } from '../src/chain/index.js';
 import { verifyLedgerProof, type LedgerEntry } from '../src/domain/ledger.js';
 import { castVote } from '../src/domain/participation.js';
@@ -13,11 +13,12 @@ import { issueSessionToken } from '../src/domain/sessions.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createUser } from './support/fixtures.js';
 
+// Each test on a database and chain of its own (one moves the chain's clock a day ahead).
 let t: TestApp;
-beforeAll(async () => {
+beforeEach(async () => {
   t = await createTestApp();
 });
-afterAll(() => t.close());
+afterEach(() => t.close());
 
 async function ask(query: string, token?: string) {
   const response = await t.app.yoga.fetch('http://verdict.test/graphql', {

@@ -1,5 +1,5 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BadgesDocument, CaseByIdDocument, CasesDocument, NodeByIdDocument } from './generated/graphql.js';
 import { createTestApp, errorCode, type TestApp } from './support/app.js';
 import { createCase, createUser } from './support/fixtures.js';
@@ -12,6 +12,9 @@ afterAll(() => t.close());
 
 describe('cases', () => {
   it('lists open and closed cases newest first, pages with cursors, filters by status', async () => {
+    // Every case in the list is this test's: a database of its own.
+    const t = await createTestApp();
+    onTestFinished(() => t.close());
     const base = Date.now() - 10 * 3600_000;
     const made = [];
     for (let i = 0; i < 5; i++) {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { postgresServerUrl } from './support/env.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { deployMigrations, diffMigrationsToSchema, migrationStatus } from '../src/db/migrations.js';
@@ -69,15 +69,16 @@ const targets: Array<[string, () => Promise<Target>]> = [['PGlite (in memory)', 
 if (testUrl) targets.push(['PostgreSQL server', () => freshPostgres(testUrl)]);
 
 describe.each(targets)('deploy on an empty %s', (_label, open) => {
+  // Each test on an empty database of its own.
   let target: Target;
-  beforeAll(async () => {
+  beforeEach(async () => {
     target = await open();
-  });
-  afterAll(async () => {
+  }, ENGINE_TIMEOUT);
+  afterEach(async () => {
     await target?.stop();
   });
 
-  it('applies every migration and records it as `prisma migrate deploy` does', async () => {
+  it('applies every migration and records it as `prisma migrate deploy` does, and nothing the second time', async () => {
     expect(await migrationStatus(target.poolConfig)).toEqual({ applied: [], pending: migrationNames });
 
     expect(await deployMigrations(target.poolConfig)).toEqual(migrationNames);
@@ -93,9 +94,7 @@ describe.each(targets)('deploy on an empty %s', (_label, open) => {
       expect(row.finished_at).toBeInstanceOf(Date);
     }
     expect(await migrationStatus(target.poolConfig)).toEqual({ applied: migrationNames, pending: [] });
-  }, ENGINE_TIMEOUT);
-
-  it('applies nothing the second time', async () => {
+    // And nothing the second time.
     expect(await deployMigrations(target.poolConfig)).toEqual([]);
   }, ENGINE_TIMEOUT);
 

@@ -182,8 +182,10 @@ async function openWhenConfirmed(deps: SealingDeps, caseId: string, now: Date): 
     return 'mismatch';
   }
   // Strictly after the block's second: the first instant of the next second, or now if later.
-  const opensAt = new Date(Math.max(now.getTime(), status.blockTimestamp.getTime() + 1000));
-  const wait = opensAt.getTime() - now.getTime();
+  // `now` is when the run started; mining may have taken a while since (a busy machine).
+  const current = Math.max(now.getTime(), Date.now());
+  const opensAt = new Date(Math.max(current, status.blockTimestamp.getTime() + 1000));
+  const wait = opensAt.getTime() - current;
   if (wait > MAX_OPEN_WAIT_MS) return 'pending';
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   const opened = await db.$transaction(async (t) => {
