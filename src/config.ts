@@ -66,6 +66,16 @@ const envSchema = z.object({
   JOB_VERDICT_CHECK: cronOrOff,
   JOB_LEADERBOARD: cronOrOff,
   JOB_BADGES: cronOrOff,
+  JOB_TOPIC_SCAN: cronOrOff,
+  JOB_ANALYTICS: cronOrOff,
+  /** Feeds the topic-scan job reads (Reddit listing JSON, RSS 2.0, Atom); nothing else is fetched. */
+  TOPIC_FEEDS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http(s) URLs, comma-separated' }))),
+  TOPIC_FEED_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  TOPIC_FEED_MAX_BYTES: z.coerce.number().int().positive().default(2_000_000),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -6,12 +6,20 @@ import type { CaseDraft, JudgeRuling } from './schema.js';
 
 export type { CaseDraft, JudgeRuling } from './schema.js';
 
+/** A trending topic a case is written from (job topic-scan). */
+export interface Inspiration {
+  title: string;
+  source: string;
+  url: string;
+}
+
 /** The AI judge: writes dilemmas and rules on them. The ruling stays secret until closure. */
 export interface Judge {
   /** The model's name, or `offline-bank`. */
   readonly name: string;
   readonly source: 'AI' | 'OFFLINE';
-  writeCase(): Promise<CaseDraft & { ruling: JudgeRuling }>;
+  /** A fresh dilemma; with `inspiration`, one drawn from that trending topic. */
+  writeCase(inspiration?: Inspiration): Promise<CaseDraft & { ruling: JudgeRuling }>;
   rule(draft: CaseDraft): Promise<JudgeRuling>;
 }
 

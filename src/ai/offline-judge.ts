@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import bank from './dilemmas.json' with { type: 'json' };
-import type { Judge } from './judge.js';
+import type { Inspiration, Judge } from './judge.js';
 import { caseDraftSchema, rulingSchema, type CaseDraft, type JudgeRuling } from './schema.js';
 
 type Side = JudgeRuling['side'];
@@ -22,6 +22,24 @@ const bankEntrySchema = caseDraftSchema
 export type OfflineBankEntry = z.infer<typeof bankEntrySchema>;
 
 export const OFFLINE_BANK: readonly OfflineBankEntry[] = z.array(bankEntrySchema).min(1).parse(bank);
+
+const words = (text: string) => new Set(text.toLowerCase().match(/\p{L}{4,}/gu) ?? []);
+
+/**
+ * The bank's stand-in for writing from a topic: the dilemma sharing the most words (of four
+ * letters or more) with the topic's title; undefined when none shares any.
+ */
+export function closestTo(dilemmas: readonly OfflineBankEntry[], title: string): number | undefined {
+  const wanted = words(title);
+  let best: number | undefined;
+  let bestShared = 0;
+  dilemmas.forEach((d, i) => {
+    let shared = 0;
+    for (const w of words(`${d.title} ${d.dilemma}`)) if (wanted.has(w)) shared++;
+    if (shared > bestShared) [best, bestShared] = [i, shared];
+  });
+  return best;
+}
 
 /** A fair coin from the CSPRNG: the only thing that decides an offline ruling's side. */
 function drawSide(): Side {
@@ -51,8 +69,9 @@ export class OfflineJudge implements Judge {
   }
 
   /** The next dilemma, with the bank's reasoning for a freshly drawn side. */
-  async writeCase(): Promise<CaseDraft & { ruling: JudgeRuling }> {
-    const { reasoning, ...draft } = this.dilemmas[this.order[this.next++ % this.order.length]!]!;
+  async writeCase(inspiration?: Inspiration): Promise<CaseDraft & { ruling: JudgeRuling }> {
+    const index = (inspiration && closestTo(this.dilemmas, inspiration.title)) ?? this.order[this.next++ % this.order.length]!;
+    const { reasoning, ...draft } = this.dilemmas[index]!;
     const side = drawSide();
     return { ...draft, ruling: { side, reasoning: reasoning[side] } };
   }

@@ -1,7 +1,7 @@
 import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { JudgeError, type Judge } from './judge.js';
+import { JudgeError, type Inspiration, type Judge } from './judge.js';
 import { JSON_SCHEMAS, rulingSchema, writtenCaseSchema, type CaseDraft, type JudgeRuling } from './schema.js';
 
 export interface OpenAIJudgeOptions {
@@ -48,8 +48,16 @@ export class OpenAIJudge implements Judge {
     });
   }
 
-  writeCase() {
-    return this.ask(WRITE_PROMPT, JSON_SCHEMAS.writtenCase, writtenCaseSchema);
+  writeCase(inspiration?: Inspiration) {
+    const prompt = inspiration
+      ? [
+          WRITE_PROMPT,
+          'Draw it from this topic people are discussing now: keep its moral question, not its names',
+          'or details, and do not judge the real people involved.',
+          `Topic (from ${inspiration.source}): ${inspiration.title}`,
+        ].join('\n')
+      : WRITE_PROMPT;
+    return this.ask(prompt, JSON_SCHEMAS.writtenCase, writtenCaseSchema);
   }
 
   rule(draft: CaseDraft): Promise<JudgeRuling> {

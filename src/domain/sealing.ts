@@ -6,6 +6,7 @@ import type { Db } from '../db.js';
 import type { PubSub } from '../events.js';
 import { Claimed, claimSend, RESEND_UNSEEN_AFTER_MS } from './chain-claims.js';
 import { computeCommitment, newSalt } from './commitment.js';
+import { nextInspiration } from './topics.js';
 
 export interface SealingDeps {
   db: Db;
@@ -37,7 +38,9 @@ function sealRuling(deps: SealingDeps, caseId: string, ruling: JudgeRuling) {
 
 /** Job 1's new case: written and ruled by the judge, sealed, then committed and opened. */
 export async function generateCase(deps: SealingDeps, now = new Date()): Promise<string> {
-  const { ruling, ...draft } = await deps.judge.writeCase();
+  // From the best fresh topic no case was written from yet, when the topic scan found one.
+  const inspiration = await nextInspiration(deps.db, now);
+  const { ruling, ...draft } = await deps.judge.writeCase(inspiration ?? undefined);
   const caseId = randomUUID();
   const { salt, commitment } = sealRuling(deps, caseId, ruling);
   await deps.db.case.create({
@@ -53,6 +56,7 @@ export async function generateCase(deps: SealingDeps, now = new Date()): Promise
       closesAt: new Date(now.getTime() + deps.settings.durationHours * 3600_000),
       rewardPool: deps.settings.rewardPool,
       commitment,
+      inspiredById: inspiration?.topicId ?? null,
       ruling: { create: { side: ruling.side, reasoning: ruling.reasoning, salt, judge: deps.judge.name } },
     },
   });

@@ -7,6 +7,7 @@ import './types/leaderboard.js';
 import './types/ledger.js';
 import './types/participation.js';
 import './types/rewards.js';
+import './types/topic.js';
 import './types/user.js';
 import './types/verdict.js';
 

@@ -4,11 +4,13 @@ import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import type { SealingDeps } from '../domain/sealing.js';
 import type { PubSub } from '../events.js';
+import { analyticsJob } from './analytics.js';
 import { badgesJob } from './badges.js';
 import { caseClosureJob } from './case-closure.js';
 import { caseGenerationJob } from './case-generation.js';
 import { leaderboardJob } from './leaderboard.js';
 import type { Job } from './types.js';
+import { topicScanJob } from './topic-scan.js';
 import { txMonitorJob } from './tx-monitor.js';
 import { verdictCheckJob } from './verdict-check.js';
 
@@ -22,4 +24,4 @@ export interface JobDeps {
   sealing: SealingDeps;
 }
 
-export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob, leaderboardJob, badgesJob];
+export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob, leaderboardJob, badgesJob, topicScanJob, analyticsJob];

@@ -15,6 +15,8 @@ export const JOB_ENV: Record<JobName, keyof Config> = {
   'verdict-check': 'JOB_VERDICT_CHECK',
   leaderboard: 'JOB_LEADERBOARD',
   badges: 'JOB_BADGES',
+  'topic-scan': 'JOB_TOPIC_SCAN',
+  analytics: 'JOB_ANALYTICS',
 };
 
 /** Cron patterns from JOB_* variables: unset keeps the default, `off` disables the job. */
@@ -105,7 +107,7 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
       const record = await db.jobRun.create({ data: { job: job.name, trigger, holder } });
       let finished: JobRun;
       try {
-        const result = await job.run(deps, { now: new Date(), signal: abort.signal, trigger });
+        const result = await job.run(deps, { now: new Date(), runId: record.id, signal: abort.signal, trigger });
         finished = await db.jobRun.update({
           where: { id: record.id },
           data: {

@@ -1,4 +1,4 @@
-export const JOB_NAMES = ['case-generation', 'case-closure', 'tx-monitor', 'verdict-check', 'leaderboard', 'badges'] as const;
+export const JOB_NAMES = ['case-generation', 'case-closure', 'tx-monitor', 'verdict-check', 'leaderboard', 'badges', 'topic-scan', 'analytics'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 /** What a run reports; `summary` is stored with the run record. */
@@ -13,6 +13,8 @@ export interface JobResult {
 
 export interface JobRunContext {
   now: Date;
+  /** The job_runs row of this run (absent when a job is run outside the scheduler, e.g. a benchmark). */
+  runId?: string;
   signal: AbortSignal;
   trigger: 'schedule' | 'manual' | 'cli';
 }
@@ -32,4 +34,6 @@ export const DEFAULT_SCHEDULES: Record<JobName, string> = {
   'verdict-check': '0 */2 * * * *',
   leaderboard: '0 */15 * * * *',
   badges: '0 0 * * * *',
+  'topic-scan': '0 30 * * * *',
+  analytics: '0 5 0 * * *',
 };
