@@ -33,10 +33,12 @@ export async function computeDays(db: Db, first: Date, last: Date, now: Date, ru
     ),
     active AS (SELECT day, count(*) AS n FROM activity GROUP BY day),
     joined AS (
-      SELECT (u.created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n,
-        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM activity a WHERE a.user_id = u.id AND a.day = (u.created_at AT TIME ZONE 'UTC')::date + 1)) AS d1,
-        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM activity a WHERE a.user_id = u.id AND a.day = (u.created_at AT TIME ZONE 'UTC')::date + 7)) AS d7
-      FROM users u WHERE u.created_at >= ${start} AND u.created_at < ${end} GROUP BY 1
+      -- activity holds each (day, user) once, so each join finds at most one row per new user.
+      SELECT u.day, count(*) AS n, count(a1.user_id) AS d1, count(a7.user_id) AS d7
+      FROM (SELECT id, (created_at AT TIME ZONE 'UTC')::date AS day FROM users WHERE created_at >= ${start} AND created_at < ${end}) u
+      LEFT JOIN activity a1 ON a1.user_id = u.id AND a1.day = u.day + 1
+      LEFT JOIN activity a7 ON a7.user_id = u.id AND a7.day = u.day + 7
+      GROUP BY u.day
     ),
     voted AS (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM votes WHERE created_at >= ${start} AND created_at < ${end} GROUP BY 1),
     argued AS (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM arguments WHERE created_at >= ${start} AND created_at < ${end} GROUP BY 1),
@@ -92,7 +94,8 @@ export async function daysToCompute(db: Db, now: Date): Promise<Array<[Date, Dat
   const missing = await db.$queryRaw<{ day: Date }[]>`
     SELECT d::date::timestamp AT TIME ZONE 'UTC' AS day
     FROM generate_series(${dayOf(first)}::timestamptz AT TIME ZONE 'UTC', ${lastComplete}::timestamptz AT TIME ZONE 'UTC', interval '1 day') d
-    WHERE d < ${recent}::timestamptz AT TIME ZONE 'UTC' AND NOT EXISTS (SELECT 1 FROM daily_stats s WHERE s.day = d::date)`;
+    WHERE d < ${recent}::timestamptz AT TIME ZONE 'UTC' AND NOT EXISTS (SELECT 1 FROM daily_stats s WHERE s.day = d::date)
+    ORDER BY d`;
   const days = [...missing.map((m) => m.day)];
   for (let d = recent < dayOf(first) ? dayOf(first) : recent; d <= lastComplete; d = addDays(d, 1)) days.push(d);
   const ranges: Array<[Date, Date]> = [];

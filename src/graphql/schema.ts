@@ -1,5 +1,6 @@
 import { builder } from './builder.js';
 import './types/account.js';
+import './types/analytics.js';
 import './types/badge.js';
 import './types/case.js';
 import './types/jobs.js';
