@@ -68,6 +68,9 @@ const envSchema = z.object({
   JOB_BADGES: cronOrOff,
   JOB_TOPIC_SCAN: cronOrOff,
   JOB_ANALYTICS: cronOrOff,
+  JOB_CLEANUP: cronOrOff,
+  /** Finished job runs older than this many days are deleted by the cleanup job. */
+  JOB_RUNS_KEEP_DAYS: z.coerce.number().int().positive().default(30),
   /** Feeds the topic-scan job reads (Reddit listing JSON, RSS 2.0, Atom); nothing else is fetched. */
   TOPIC_FEEDS: z
     .string()

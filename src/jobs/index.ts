@@ -7,6 +7,7 @@ import type { PubSub } from '../events.js';
 import { analyticsJob } from './analytics.js';
 import { badgesJob } from './badges.js';
 import { caseClosureJob } from './case-closure.js';
+import { cleanupJob } from './cleanup.js';
 import { caseGenerationJob } from './case-generation.js';
 import { leaderboardJob } from './leaderboard.js';
 import type { Job } from './types.js';
@@ -24,4 +25,4 @@ export interface JobDeps {
   sealing: SealingDeps;
 }
 
-export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob, leaderboardJob, badgesJob, topicScanJob, analyticsJob];
+export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob, leaderboardJob, badgesJob, topicScanJob, analyticsJob, cleanupJob];

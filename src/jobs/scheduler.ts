@@ -17,6 +17,7 @@ export const JOB_ENV: Record<JobName, keyof Config> = {
   badges: 'JOB_BADGES',
   'topic-scan': 'JOB_TOPIC_SCAN',
   analytics: 'JOB_ANALYTICS',
+  cleanup: 'JOB_CLEANUP',
 };
 
 /** Cron patterns from JOB_* variables: unset keeps the default, `off` disables the job. */

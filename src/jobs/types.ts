@@ -1,4 +1,4 @@
-export const JOB_NAMES = ['case-generation', 'case-closure', 'tx-monitor', 'verdict-check', 'leaderboard', 'badges', 'topic-scan', 'analytics'] as const;
+export const JOB_NAMES = ['case-generation', 'case-closure', 'tx-monitor', 'verdict-check', 'leaderboard', 'badges', 'topic-scan', 'analytics', 'cleanup'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 /** What a run reports; `summary` is stored with the run record. */
@@ -36,4 +36,5 @@ export const DEFAULT_SCHEDULES: Record<JobName, string> = {
   badges: '0 0 * * * *',
   'topic-scan': '0 30 * * * *',
   analytics: '0 5 0 * * *',
+  cleanup: '0 30 3 * * *',
 };
