@@ -107,9 +107,9 @@ export async function badgesFloor(db: Db, now: Date): Promise<void> {
   await db.$executeRawUnsafe(
     `WITH v AS (
       SELECT v.user_id, count(*) AS votes, count(*) FILTER (WHERE s.winning_side = v.side) AS wins
-      FROM votes v LEFT JOIN case_settlements s ON s.case_id = v.case_id GROUP BY v.user_id),
+      FROM votes_all v LEFT JOIN case_settlements s ON s.case_id = v.case_id GROUP BY v.user_id),
     p AS (SELECT user_id, count(DISTINCT case_id) AS participations FROM (
-      SELECT user_id, case_id FROM votes UNION ALL SELECT user_id, case_id FROM arguments) x GROUP BY user_id),
+      SELECT user_id, case_id FROM votes_all UNION ALL SELECT user_id, case_id FROM arguments) x GROUP BY user_id),
     t AS (SELECT user_id, count(*) AS top FROM arguments WHERE top_rank IS NOT NULL GROUP BY user_id),
     m AS (SELECT u.id AS user_id, coalesce(v.wins, 0) AS wins, coalesce(t.top, 0) AS "topArguments",
         coalesce(p.participations, 0) AS participations, coalesce(v.votes, 0) AS votes,

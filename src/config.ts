@@ -69,6 +69,8 @@ const envSchema = z.object({
   JOB_TOPIC_SCAN: cronOrOff,
   JOB_ANALYTICS: cronOrOff,
   JOB_CLEANUP: cronOrOff,
+  /** Closed cases older than this many days have their votes and upvotes archived by the cleanup job. */
+  ARCHIVE_AFTER_DAYS: z.coerce.number().positive().default(90),
   /** Finished job runs older than this many days are deleted by the cleanup job. */
   JOB_RUNS_KEEP_DAYS: z.coerce.number().int().positive().default(30),
   /** Feeds the topic-scan job reads (Reddit listing JSON, RSS 2.0, Atom); nothing else is fetched. */

@@ -58,6 +58,9 @@ class LazyLoaders implements Loaders {
   get revealedRuling() {
     return (this.#loaders ??= createLoaders(this.db)).revealedRuling;
   }
+  archivedVote(userId: string) {
+    return (this.#loaders ??= createLoaders(this.db)).archivedVote(userId);
+  }
 }
 
 /**

@@ -26,9 +26,9 @@ export async function computeDays(db: Db, first: Date, last: Date, now: Date, ru
     ),
     activity AS (
       SELECT DISTINCT (created_at AT TIME ZONE 'UTC')::date AS day, user_id FROM (
-        SELECT created_at, user_id FROM votes WHERE created_at >= ${start} AND created_at < ${activityEnd}
+        SELECT created_at, user_id FROM votes_all WHERE created_at >= ${start} AND created_at < ${activityEnd}
         UNION ALL SELECT created_at, user_id FROM arguments WHERE created_at >= ${start} AND created_at < ${activityEnd}
-        UNION ALL SELECT created_at, user_id FROM argument_upvotes WHERE created_at >= ${start} AND created_at < ${activityEnd}
+        UNION ALL SELECT created_at, user_id FROM argument_upvotes_all WHERE created_at >= ${start} AND created_at < ${activityEnd}
       ) a
     ),
     active AS (SELECT day, count(*) AS n FROM activity GROUP BY day),
@@ -40,9 +40,9 @@ export async function computeDays(db: Db, first: Date, last: Date, now: Date, ru
       LEFT JOIN activity a7 ON a7.user_id = u.id AND a7.day = u.day + 7
       GROUP BY u.day
     ),
-    voted AS (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM votes WHERE created_at >= ${start} AND created_at < ${end} GROUP BY 1),
+    voted AS (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM votes_all WHERE created_at >= ${start} AND created_at < ${end} GROUP BY 1),
     argued AS (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM arguments WHERE created_at >= ${start} AND created_at < ${end} GROUP BY 1),
-    upvoted AS (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM argument_upvotes WHERE created_at >= ${start} AND created_at < ${end} GROUP BY 1),
+    upvoted AS (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM argument_upvotes_all WHERE created_at >= ${start} AND created_at < ${end} GROUP BY 1),
     opened AS (
       SELECT (opens_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM cases
       WHERE opens_at >= ${start} AND opens_at < ${end} AND status IN ('OPEN', 'CLOSED') GROUP BY 1

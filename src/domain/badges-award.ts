@@ -35,7 +35,7 @@ function metricsOf(users: UserFilter): Prisma.Sql {
         count(*) FILTER (WHERE is_vote) AS votes
       FROM (
         SELECT v.user_id, v.case_id, true AS is_vote, s.winning_side = v.side AS won, false AS placed
-          FROM votes v LEFT JOIN case_settlements s ON s.case_id = v.case_id WHERE ${users(Prisma.sql`v.user_id`)}
+          FROM votes_all v LEFT JOIN case_settlements s ON s.case_id = v.case_id WHERE ${users(Prisma.sql`v.user_id`)}
         UNION ALL
         SELECT user_id, case_id, false, false, top_rank IS NOT NULL
           FROM arguments WHERE ${users(Prisma.sql`user_id`)}

@@ -29,7 +29,7 @@ async function inChunks(chunk: () => Promise<number>): Promise<number> {
  * the leaderboard is never recomputed live because a job was off), topic score samples older than
  * a week. Each in bounded chunks; then VACUUM (ANALYZE) on every table that lost rows.
  */
-export async function tidy(db: Db, now: Date, options: { jobRunsKeepDays: number }): Promise<CleanupReport> {
+export async function tidy(db: Db, now: Date, options: { jobRunsKeepDays: number; archivedCases?: number }): Promise<CleanupReport> {
   const runsBefore = new Date(now.getTime() - options.jobRunsKeepDays * 24 * 3600_000);
   const snapshotsBefore = new Date(now.getTime() - SNAPSHOT_KEEP_MS);
   const scoresBefore = new Date(now.getTime() - TOPIC_SCORES_KEEP_MS);
@@ -51,6 +51,7 @@ export async function tidy(db: Db, now: Date, options: { jobRunsKeepDays: number
     vacuumed: [],
   };
   const shrunk: Array<[number, string[]]> = [
+    [options.archivedCases ?? 0, ['votes', 'argument_upvotes', 'votes_archive', 'argument_upvotes_archive']],
     [report.walletChallenges, ['wallet_nonces']],
     [report.jobRuns, ['job_runs']],
     [report.leaderboardSnapshots, ['leaderboard_snapshots', 'leaderboard_scores', 'leaderboard_cache']],

@@ -94,7 +94,7 @@ export async function voteTimeline(db: Db, caseId: string): Promise<VoteTimeline
     SELECT date_trunc('hour', created_at) AS hour,
       count(*) FILTER (WHERE side = 'A')::int AS votes_a, count(*) FILTER (WHERE side = 'B')::int AS votes_b,
       min(created_at) AS first, max(created_at) AS last
-    FROM votes WHERE case_id = ${caseId}::uuid GROUP BY 1 ORDER BY 1`;
+    FROM votes_all WHERE case_id = ${caseId}::uuid GROUP BY 1 ORDER BY 1`;
   return {
     firstVoteAt: hours[0]?.first ?? null,
     lastVoteAt: hours.at(-1)?.last ?? null,

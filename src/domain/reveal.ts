@@ -31,7 +31,7 @@ export async function ledgerEntries(db: Db, caseId: string, onlyUserId?: string)
   const rows = await db.$queryRaw<LedgerRow[]>`
     SELECT 'vote' AS entry, (SELECT ledger_salt FROM users WHERE id = v.user_id) AS salt, v.side::text AS detail,
       (extract(epoch FROM v.created_at) * 1000)::bigint AS value
-    FROM votes v WHERE v.case_id = ${caseId}::uuid ${only}
+    FROM votes_all v WHERE v.case_id = ${caseId}::uuid ${only}
     UNION ALL
     SELECT 'reward', (SELECT ledger_salt FROM users WHERE id = r.user_id), r.kind::text, r.amount::bigint
     FROM rewards r WHERE r.case_id = ${caseId}::uuid ${only}`;

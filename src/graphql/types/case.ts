@@ -51,7 +51,11 @@ export const CaseNode = builder.prismaNode('Case', {
     }),
     commitmentStatus: t.expose('commitmentStatus', { type: CommitmentStatus }),
     creator: t.relation('creator', { nullable: true }),
-    voteCount: t.relationCount('votes'),
+    voteCount: t.int({
+      description: 'Votes cast on the case (its archived votes included).',
+      select: { archivedVotes: true, _count: { select: { votes: true } } },
+      resolve: (c) => c._count.votes + c.archivedVotes,
+    }),
     argumentCount: t.relationCount('arguments'),
     ruling: t.field({
       type: Ruling,

@@ -96,7 +96,7 @@ const VoteReceiptRef = builder.objectRef<VoteReceipt>('VoteReceipt').implement({
 builder.prismaObjectFields('Vote', (t) => ({
   receipt: t.field({
     type: VoteReceiptRef,
-    select: { caseId: true, userId: true, side: true, createdAt: true },
+    // No select: a vote of an archived case is a row of votes_archive, with the same columns.
     resolve: (vote, _args, ctx) => voteReceipt(ctx.db, ctx.chain, vote),
   }),
 }));

@@ -10,7 +10,11 @@ const VoteRef = builder.prismaObject('Vote', {
     id: t.exposeID('id'),
     side: t.expose('side', { type: Side }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    case: t.relation('case'),
+    // By its id rather than the relation: an archived case's votes are not rows of `votes`.
+    case: t.prismaField({
+      type: 'Case',
+      resolve: (query, vote, _args, ctx) => ctx.db.case.findUniqueOrThrow({ ...query, where: { id: vote.caseId } }),
+    }),
   }),
 });
 
@@ -43,9 +47,11 @@ builder.prismaObjectFields('Case', (t) => ({
     nullable: true,
     description: "The signed-in user's vote on this case.",
     select: (_args, ctx, nestedSelection) => ({
+      archivedAt: true,
       votes: nestedSelection({ where: { userId: ctx.viewer?.id ?? uuidOrNoRow('') }, take: 1 }),
     }),
-    resolve: (c) => c.votes[0] ?? null,
+    // An archived case's votes moved to votes_archive (job cleanup): read there, batched.
+    resolve: (c, _args, ctx) => c.votes[0] ?? (c.archivedAt && ctx.viewer ? ctx.loaders.archivedVote(ctx.viewer.id).load(c.id) : null),
   }),
   votesA: t.int({
     nullable: true,
