@@ -43,6 +43,30 @@ describe.skipIf(!hasChromium)('in a browser (skipped: apt-get install chromium)'
     await page.close();
   }, 60_000);
 
+  it('draws the last 30 days of analytics on /live as SVG, from the stats query', async () => {
+    const DAY = 24 * 3600_000;
+    const midnight = Math.floor(Date.now() / DAY) * DAY;
+    await t.db.dailyStat.createMany({
+      data: Array.from({ length: 30 }, (_, i) => ({
+        day: new Date(midnight - (i + 1) * DAY), newUsers: 0, activeUsers: 10 * (i + 1), votes: 0, arguments: 0, upvotes: 0, casesOpened: 0,
+        casesClosed: i % 2 ? 0 : 1, pointsOffChain: 0, pointsOnChain: 0, crowdAgreement: i % 2 ? null : 0.75, computedAt: new Date(),
+      })),
+    });
+    const page = await browser.newPage();
+    await page.goto(`${base}/live`);
+    await page.waitForSelector('body[data-trends="true"]');
+    expect(await page.locator('#chart-participation rect').count()).toBe(30);
+    expect(await page.locator('#chart-agreement circle').count()).toBe(15);
+    expect(await page.locator('#participation-max').innerText()).toBe('300');
+    // Yesterday (10 active users) is the rightmost bar; the oldest day (300) the leftmost.
+    const yesterday = new Date(midnight - DAY).toISOString().slice(0, 10);
+    const bar = page.locator(`#chart-participation rect[data-day="${yesterday}"]`);
+    expect(await bar.getAttribute('data-value')).toBe('10');
+    const tallest = page.locator('#chart-participation rect[data-value="300"]');
+    expect(Number(await tallest.getAttribute('x'))).toBeLessThan(Number(await bar.getAttribute('x')));
+    await page.close();
+  });
+
   it('runs a subscription in the self-hosted GraphiQL', async () => {
     const page = await browser.newPage();
     const query = 'subscription { badgeAwarded { handle badge { key } } }';
