@@ -69,6 +69,7 @@ const envSchema = z.object({
   JOB_TOPIC_SCAN: cronOrOff,
   JOB_ANALYTICS: cronOrOff,
   JOB_CLEANUP: cronOrOff,
+  JOB_NOTIFICATIONS: cronOrOff,
   /** Closed cases older than this many days have their votes and upvotes archived by the cleanup job. */
   ARCHIVE_AFTER_DAYS: z.coerce.number().positive().default(90),
   /** Finished job runs older than this many days are deleted by the cleanup job. */

@@ -24,6 +24,8 @@ export type Topics = {
   badgeAwarded: [BadgeAwarded];
   /** Per user: only that user's subscription hears it. */
   rewardUpdated: [userId: string, { rewardId: string }];
+  /** Per user: a notification of theirs, once its row committed. */
+  notificationAdded: [userId: string, { notificationId: string }];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<Topics>>;

@@ -5,6 +5,7 @@ import './types/badge.js';
 import './types/case.js';
 import './types/jobs.js';
 import './types/leaderboard.js';
+import './types/notification.js';
 import './types/ledger.js';
 import './types/participation.js';
 import './types/rewards.js';

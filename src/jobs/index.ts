@@ -10,6 +10,7 @@ import { caseClosureJob } from './case-closure.js';
 import { cleanupJob } from './cleanup.js';
 import { caseGenerationJob } from './case-generation.js';
 import { leaderboardJob } from './leaderboard.js';
+import { notificationsJob } from './notifications.js';
 import type { Job } from './types.js';
 import { topicScanJob } from './topic-scan.js';
 import { txMonitorJob } from './tx-monitor.js';
@@ -25,4 +26,4 @@ export interface JobDeps {
   sealing: SealingDeps;
 }
 
-export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob, leaderboardJob, badgesJob, topicScanJob, analyticsJob, cleanupJob];
+export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob, leaderboardJob, badgesJob, topicScanJob, analyticsJob, cleanupJob, notificationsJob];

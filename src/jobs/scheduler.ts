@@ -18,6 +18,7 @@ export const JOB_ENV: Record<JobName, keyof Config> = {
   'topic-scan': 'JOB_TOPIC_SCAN',
   analytics: 'JOB_ANALYTICS',
   cleanup: 'JOB_CLEANUP',
+  notifications: 'JOB_NOTIFICATIONS',
 };
 
 /** Cron patterns from JOB_* variables: unset keeps the default, `off` disables the job. */

@@ -1,4 +1,4 @@
-export const JOB_NAMES = ['case-generation', 'case-closure', 'tx-monitor', 'verdict-check', 'leaderboard', 'badges', 'topic-scan', 'analytics', 'cleanup'] as const;
+export const JOB_NAMES = ['case-generation', 'case-closure', 'tx-monitor', 'verdict-check', 'leaderboard', 'badges', 'topic-scan', 'analytics', 'cleanup', 'notifications'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 /** What a run reports; `summary` is stored with the run record. */
@@ -37,4 +37,5 @@ export const DEFAULT_SCHEDULES: Record<JobName, string> = {
   'topic-scan': '0 30 * * * *',
   analytics: '0 5 0 * * *',
   cleanup: '0 30 3 * * *',
+  notifications: '0 * * * * *',
 };

@@ -1,0 +1,129 @@
+// Job notifications: a closed case, a badge and a settled payout each become one notification
+// per user concerned, never twice; listed, marked read and pushed live to their owner only.
+import { Wallet } from 'ethers';
+import { createClient } from 'graphql-ws';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { issueSessionToken } from '../src/domain/sessions.js';
+import { createTestApp, type TestApp } from './support/app.js';
+import { createUser } from './support/fixtures.js';
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp();
+});
+afterEach(() => t.close());
+
+async function ask(query: string, token?: string) {
+  const response = await t.app.yoga.fetch('http://verdict.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query }),
+  });
+  return response.json();
+}
+const tokenOf = async (userId: string) => (await issueSessionToken(t.sessions, userId)).token;
+
+/** A sealed case (as the judge writes them), voted on by `sides`, then closed by the job. */
+async function closedCase(sides: ('A' | 'B')[], extra: { arguer?: string; upvoter?: string; wallets?: boolean } = {}) {
+  const generated = await t.scheduler.runNow('case-generation');
+  const caseId = ('result' in generated && (generated.result as { opened: string[] }).opened[0]) || '';
+  const ruling = await t.db.sealedRuling.findUniqueOrThrow({ where: { caseId } });
+  const voters = [];
+  for (const side of sides) {
+    const user = await createUser(t.db);
+    const data = await ask(`mutation { castVote(caseId: "${caseId}", side: ${side}) { side } }`, await tokenOf(user.id));
+    expect(data.errors).toBeUndefined();
+    voters.push(user);
+    if (extra.wallets) await t.db.user.update({ where: { id: user.id }, data: { walletAddress: Wallet.createRandom().address } });
+  }
+  if (extra.arguer) {
+    const argued = await ask(`mutation { submitArgument(caseId: "${caseId}", side: A, body: "An argument long enough to be accepted.") { id } }`, await tokenOf(extra.arguer));
+    if (extra.upvoter) await ask(`mutation { upvoteArgument(argumentId: "${argued.data.submitArgument.id}") { id } }`, await tokenOf(extra.upvoter));
+  }
+  await t.db.$executeRaw`UPDATE cases SET closes_at = now() WHERE id = ${caseId}::uuid`;
+  await t.scheduler.runNow('case-closure');
+  return { caseId, ruling, voters };
+}
+
+describe('notifications', () => {
+  it('tell everyone who took part in a closed case the ruling, their side and reward, once', async () => {
+    const [arguer, upvoter, bystander] = [await createUser(t.db), await createUser(t.db), await createUser(t.db)];
+    const { caseId, ruling, voters } = await closedCase(['A', 'B', 'A'], { arguer: arguer.id, upvoter: upvoter.id });
+    const run = await t.scheduler.runNow('notifications');
+    expect(run).toMatchObject({ status: 'SUCCEEDED', result: { added: 4 } });
+    const notes = await t.db.notification.findMany({ where: { caseId } });
+    expect(notes.map((n) => n.userId).sort()).toEqual([...voters.map((v) => v.id), arguer.id].sort());
+    const rewards = await t.db.reward.groupBy({ by: ['userId'], where: { caseId }, _sum: { amount: true } });
+    for (const [i, voter] of voters.entries()) {
+      const note = notes.find((n) => n.userId === voter.id)!;
+      const sided = ['A', 'B', 'A'][i] === ruling.side ? 'with' : 'against';
+      const points = rewards.find((r) => r.userId === voter.id)?._sum.amount ?? 0;
+      expect(note).toMatchObject({ kind: 'CASE_CLOSED', subjectId: caseId, readAt: null });
+      expect(note.body).toContain(`You sided ${sided} the judge. Your reward: ${points} points.`);
+    }
+    expect(notes.find((n) => n.userId === arguer.id)!.body).toContain('You argued but did not vote.');
+    expect(await t.db.notification.count({ where: { userId: { in: [upvoter.id, bystander.id] } } })).toBe(0);
+    // Read again (the cursor's overlap sees the same settlement): nothing twice.
+    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { added: 0, published: 0 } });
+    expect(await t.db.notification.count()).toBe(4);
+  });
+
+  it('tell of badges and of payouts confirmed on chain', async () => {
+    const beta = await createUser(t.db);
+    await t.db.user.update({ where: { id: beta.id }, data: { isBetaUser: true } });
+    await t.scheduler.runNow('badges');
+    // A winner with a wallet: the payout is sent, then confirmed.
+    const { voters } = await closedCase(['A', 'B'], { wallets: true });
+    await t.scheduler.runNow('tx-monitor');
+    await t.scheduler.runNow('tx-monitor');
+    await t.scheduler.runNow('notifications');
+    expect(await t.db.notification.findMany({ where: { userId: beta.id }, select: { kind: true, title: true } })).toEqual([
+      { kind: 'BADGE_EARNED', title: 'Badge earned: 🚀 Early Adopter' },
+    ]);
+    const confirmed = await t.db.notification.findMany({ where: { kind: 'REWARD_CONFIRMED' } });
+    const paid = await t.db.reward.findMany({ where: { userId: { in: voters.map((v) => v.id) }, status: 'COMPLETED', payoutTxId: { not: null } } });
+    expect(paid.length).toBeGreaterThan(0);
+    expect(confirmed.map((n) => n.subjectId).sort()).toEqual(paid.map((r) => r.id).sort());
+  });
+
+  it('are listed to their owner, newest first, marked read, and pushed live to the owner only', async () => {
+    const { voters } = await closedCase(['A', 'B']);
+    const [mine, theirs] = [await tokenOf(voters[0]!.id), await tokenOf(voters[1]!.id)];
+    const port = await t.app.start(0, '127.0.0.1');
+    const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${mine}` } });
+    try {
+      const events = client.iterate<{ notificationAdded: { kind: string; title: string } }>({ query: 'subscription { notificationAdded { kind title } }' });
+      const first = events.next();
+      // The subscription starts asynchronously: run the job until the first event arrives (it publishes once).
+      const heard = await Promise.race([first, (async () => {
+        for (let i = 0; i < 100; i++) {
+          await t.scheduler.runNow('notifications');
+          if (await t.db.notification.count({ where: { publishedAt: null } }) === 0) break;
+        }
+        return first;
+      })()]);
+      expect(heard.value?.data?.notificationAdded.kind).toBe('CASE_CLOSED');
+      await events.return?.();
+    } finally {
+      await client.dispose();
+    }
+
+    const list = async (token: string, unreadOnly = false) =>
+      (await ask(`{ me { notifications(first: 10, unreadOnly: ${unreadOnly}) { edges { node { id kind title readAt case { id } } } } } }`, token)).data.me.notifications.edges.map(
+        (e: { node: unknown }) => e.node,
+      );
+    const [own] = await list(mine);
+    expect(own).toMatchObject({ kind: 'CASE_CLOSED', readAt: null });
+    const [other] = await list(theirs);
+    // Nobody marks or loads another's notification.
+    expect((await ask(`mutation { markNotificationsRead(ids: ["${other.id}"]) }`, mine)).data.markNotificationsRead).toBe(0);
+    expect((await ask(`{ node(id: "${other.id}") { id } }`, mine)).data.node).toBeNull();
+    expect((await ask(`mutation { markNotificationsRead(ids: ["${own.id}"]) }`, mine)).data.markNotificationsRead).toBe(1);
+    expect(await list(mine, true)).toEqual([]);
+    expect((await list(theirs, true))).toHaveLength(1);
+    expect((await ask('mutation { markNotificationsRead }', theirs)).data.markNotificationsRead).toBe(1);
+    expect((await ask('mutation { markNotificationsRead(ids: ["nope"]) }', mine)).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect((await ask('mutation { markNotificationsRead }')).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
