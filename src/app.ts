@@ -10,6 +10,7 @@ import { PERIODS } from './domain/leaderboard.js';
 import { isBadInputFromDatabase, isMalformedRequest, yogaLogger } from './graphql/error-logging.js';
 import { refuseUnstorableText } from './graphql/input-text.js';
 import { schema } from './graphql/schema.js';
+import { unsubscribe } from './domain/mail.js';
 import { AppError } from './errors.js';
 import { publicResponseCache } from './http/response-cache.js';
 import { rateLimiters } from './rate-limit.js';
@@ -149,13 +150,23 @@ export type App = ReturnType<typeof buildApp>;
 const livePage = (graphqlPath: string) =>
   fs.readFileSync(new URL('./live/live.html', import.meta.url), 'utf8').replace('GRAPHQL_PATH', graphqlPath);
 
-/** /healthz: the process answers. /readyz: the database answers too. /live: the live page. */
-function plainPages({ db, config }: AppDeps): Plugin {
+/**
+ * /healthz: the process answers. /readyz: the database answers too. /live: the live page.
+ * /unsubscribe: an e-mail's signed link (GET from a browser, POST from a mail client).
+ */
+function plainPages({ db, config, sessions }: AppDeps): Plugin {
   const live = livePage(config.GRAPHQL_PATH);
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname === '/live') {
         endResponse(new fetchAPI.Response(live, { headers: { 'content-type': 'text/html; charset=utf-8' } }));
+      } else if (url.pathname === '/unsubscribe') {
+        const done = await unsubscribe(db, sessions.secret, url.searchParams.get('user') ?? '', url.searchParams.get('sig') ?? '').catch(() => false);
+        const page = done ? 'You will get no more e-mail from Verdict. Notifications stay in the app.' : 'This unsubscribe link is not valid.';
+        endResponse(new fetchAPI.Response(`<!doctype html><meta charset="utf-8"><title>Verdict</title><p>${page}</p>`, {
+          status: done ? 200 : 400,
+          headers: { 'content-type': 'text/html; charset=utf-8' },
+        }));
       } else if (url.pathname === '/healthz') {
         endResponse(fetchAPI.Response.json({ status: 'ok' }));
       } else if (url.pathname === '/readyz') {
@@ -177,7 +188,8 @@ const stringOrNull = (value: unknown) => (typeof value === 'string' && value ? v
  * JSON: the content types a cross-site form can send without a CORS preflight never execute.
  */
 function bodyRefusal(req: IncomingMessage, maxBytes: number) {
-  if (req.method === 'POST' && !/^application\/(graphql(-response)?\+)?json\b/i.test(req.headers['content-type'] ?? '')) {
+  // The one exception: a mail client's one-click unsubscribe (RFC 8058) posts a form.
+  if (req.method === 'POST' && !req.url?.startsWith('/unsubscribe?') && !/^application\/(graphql(-response)?\+)?json\b/i.test(req.headers['content-type'] ?? '')) {
     return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'POST a JSON body (Content-Type: application/json)' };
   }
   const declared = req.headers['content-length'];

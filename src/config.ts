@@ -70,6 +70,10 @@ const envSchema = z.object({
   JOB_ANALYTICS: cronOrOff,
   JOB_CLEANUP: cronOrOff,
   JOB_NOTIFICATIONS: cronOrOff,
+  /** smtp(s)://user:pass@host:port of the mail server; without it no e-mail is sent. */
+  SMTP_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
+  MAIL_FROM: z.string().min(3).default('Verdict <verdict@localhost>'),
+  NOTIFY_DIGEST_HOURS: z.coerce.number().positive().default(24),
   /** Closed cases older than this many days have their votes and upvotes archived by the cleanup job. */
   ARCHIVE_AFTER_DAYS: z.coerce.number().positive().default(90),
   /** Finished job runs older than this many days are deleted by the cleanup job. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Chain } from './chain/index.js';
 import type { Config } from './config.js';
+import type { Mailer } from './domain/mail.js';
 import type { Sealer } from './domain/sealing.js';
 import type { Scheduler } from './jobs/scheduler.js';
 import type { Db } from './db.js';
@@ -26,6 +27,8 @@ export interface Context {
   /** Rules on submitted cases as soon as they arrive. */
   sealer: Sealer;
   scheduler: Scheduler;
+  /** SMTP_URL's mail server; null without one. */
+  mailer: Mailer | null;
   viewer: Viewer | null;
   /** The bearer token the viewer came from: subscriptions check it again at every event. */
   token: string | null;
@@ -77,6 +80,7 @@ export function requestContext(deps: AppDeps, clientAddress: string): Context {
     chain: deps.chain,
     sealer: deps.sealer,
     scheduler: deps.scheduler,
+    mailer: deps.mailer,
     viewer: null,
     token: null,
     loaders: new LazyLoaders(deps.db),

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'INVALID_SIGNATURE'
   | 'INVALID_CREDENTIALS'
   | 'JOB_BUSY'
+  | 'EMAIL_UNAVAILABLE'
   | 'CONFLICT';
 
 export class AppError extends GraphQLError {

@@ -4,6 +4,7 @@ import { openChain, type Chain } from './chain/index.js';
 import type { Config } from './config.js';
 import type { AppDeps } from './context.js';
 import type { Db } from './db.js';
+import { createMailer } from './domain/mail.js';
 import { createSealer, type SealingDeps } from './domain/sealing.js';
 import { loadSessionKeys } from './domain/sessions.js';
 import { createEvents } from './events.js';
@@ -39,21 +40,24 @@ export async function startRuntime(
     settings: { rewardPool: config.CASE_REWARD_POOL, durationHours: config.CASE_DURATION_HOURS, confirmations: config.CHAIN_CONFIRMATIONS },
   };
   const sealer = createSealer(sealing);
+  const mailer = createMailer(config);
+  const sessions = loadSessionKeys(config);
   const scheduler = createScheduler<JobDeps>({
     db,
     log,
     jobs: allJobs,
-    deps: { db, chain, log, pubsub, config, sealing },
+    deps: { db, chain, log, pubsub, config, sealing, mailer, sessions },
     schedules: schedulesFromConfig(config),
     onRunFinished: (run) => pubsub.publish('jobCompleted', { runId: run.id }),
   });
   return {
-    deps: { config, db, log, pubsub, chain, sealer, scheduler, sessions: loadSessionKeys(config) },
+    deps: { config, db, log, pubsub, chain, sealer, scheduler, sessions, mailer },
     sealing,
     judge,
     async close() {
       await scheduler.stop();
       await sealer.stop();
+      mailer?.close();
       await chain.close();
       await events.close();
     },

@@ -33,7 +33,8 @@ function derive(source: Source, since: Date, until: Date): Prisma.Sql {
         CROSS JOIN LATERAL (SELECT user_id FROM votes_all WHERE case_id = s.case_id UNION SELECT user_id FROM arguments WHERE case_id = s.case_id) p
         LEFT JOIN votes_all v ON v.case_id = s.case_id AND v.user_id = p.user_id
         LEFT JOIN LATERAL (SELECT sum(amount) AS points FROM rewards WHERE case_id = s.case_id AND user_id = p.user_id) r ON true
-        WHERE s.created_at > ${since} AND s.created_at <= ${until}
+        LEFT JOIN notification_settings ns ON ns.user_id = p.user_id
+        WHERE s.created_at > ${since} AND s.created_at <= ${until} AND coalesce(ns.case_closed, 'EMAIL') <> 'OFF'
         ON CONFLICT (user_id, kind, subject_id) DO NOTHING`;
     case 'badge_awards': {
       const names = Prisma.join(BADGES.map((b) => Prisma.sql`(${b.key}, ${`${b.icon} ${b.name}`}, ${b.description}, ${b.bonus})`));
@@ -41,7 +42,8 @@ function derive(source: Source, since: Date, until: Date): Prisma.Sql {
         INSERT INTO notifications (user_id, kind, subject_id, title, body)
         SELECT a.user_id, 'BADGE_EARNED', a.id, 'Badge earned: ' || b.name, b.description || ' — ' || b.bonus || ' bonus points.'
         FROM badge_awards a JOIN (VALUES ${names}) b(key, name, description, bonus) ON b.key = a.badge_key
-        WHERE a.awarded_at > ${since} AND a.awarded_at <= ${until}
+        LEFT JOIN notification_settings ns ON ns.user_id = a.user_id
+        WHERE a.awarded_at > ${since} AND a.awarded_at <= ${until} AND coalesce(ns.badge_earned, 'EMAIL') <> 'OFF'
         ON CONFLICT (user_id, kind, subject_id) DO NOTHING`;
     }
     case 'payouts':
@@ -53,7 +55,9 @@ function derive(source: Source, since: Date, until: Date): Prisma.Sql {
           CASE r.status WHEN 'COMPLETED' THEN 'Transaction ' || t.hash || ' paid them to your wallet.'
             ELSE 'Transaction ' || t.hash || ' did not go through; an admin can send it again.' END
         FROM chain_transactions t JOIN rewards r ON r.payout_tx_id = t.id
+        LEFT JOIN notification_settings ns ON ns.user_id = r.user_id
         WHERE t.kind = 'PAYOUT' AND t.settled_at > ${since} AND t.settled_at <= ${until} AND r.status IN ('COMPLETED', 'FAILED')
+          AND coalesce(CASE r.status WHEN 'COMPLETED' THEN ns.reward_confirmed ELSE ns.reward_failed END, 'EMAIL') <> 'OFF'
         ON CONFLICT (user_id, kind, subject_id) DO NOTHING`;
   }
 }

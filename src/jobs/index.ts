@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import type { Chain } from '../chain/index.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
+import type { Mailer } from '../domain/mail.js';
 import type { SealingDeps } from '../domain/sealing.js';
+import type { SessionKeys } from '../domain/sessions.js';
 import type { PubSub } from '../events.js';
 import { analyticsJob } from './analytics.js';
 import { badgesJob } from './badges.js';
@@ -24,6 +26,8 @@ export interface JobDeps {
   pubsub: PubSub;
   config: Config;
   sealing: SealingDeps;
+  mailer: Mailer | null;
+  sessions: SessionKeys;
 }
 
 export const allJobs: Job<JobDeps>[] = [caseGenerationJob, caseClosureJob, txMonitorJob, verdictCheckJob, leaderboardJob, badgesJob, topicScanJob, analyticsJob, cleanupJob, notificationsJob];

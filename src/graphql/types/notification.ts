@@ -1,5 +1,7 @@
+import type { Context } from '../../context.js';
+import { setEmail, verifyEmail } from '../../domain/mail.js';
 import { markRead } from '../../domain/notifications.js';
-import { NotificationKind } from '../../generated/prisma/enums.js';
+import { NotificationKind, NotifyChannel } from '../../generated/prisma/enums.js';
 import { badInput } from '../../errors.js';
 import { builder } from '../builder.js';
 import { isUuid, rowId } from '../ids.js';
@@ -57,5 +59,92 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, _args, ctx) => whileAllowed(ctx, 'signedIn', ctx.pubsub.subscribe('notificationAdded', ctx.viewer!.id)),
     resolve: (query, event: { notificationId: string } | Refused, _args, ctx) =>
       ctx.db.notification.findUniqueOrThrow({ ...query, where: { id: allowed(event).notificationId } }),
+  }),
+}));
+
+const Channel = builder.enumType(NotifyChannel, {
+  name: 'NotifyChannel',
+  description: 'EMAIL: in the app and by e-mail (once an address is verified); IN_APP: in the app only; OFF: not at all.',
+});
+
+interface SettingsShape {
+  caseClosed: NotifyChannel;
+  badgeEarned: NotifyChannel;
+  rewardConfirmed: NotifyChannel;
+  rewardFailed: NotifyChannel;
+}
+const DEFAULT_SETTINGS: SettingsShape = { caseClosed: 'EMAIL', badgeEarned: 'EMAIL', rewardConfirmed: 'EMAIL', rewardFailed: 'EMAIL' };
+const settingsOf = async (ctx: { db: Context['db'] }, userId: string): Promise<SettingsShape> =>
+  (await ctx.db.notificationSettings.findUnique({ where: { userId } })) ?? DEFAULT_SETTINGS;
+
+const Settings = builder.objectRef<SettingsShape>('NotificationSettings').implement({
+  description: 'How you hear of each kind of notification.',
+  fields: (t) => ({
+    caseClosed: t.expose('caseClosed', { type: Channel }),
+    badgeEarned: t.expose('badgeEarned', { type: Channel }),
+    rewardConfirmed: t.expose('rewardConfirmed', { type: Channel }),
+    rewardFailed: t.expose('rewardFailed', { type: Channel }),
+  }),
+});
+
+const EmailRef = builder.objectRef<{ address: string; verifiedAt: Date | null }>('EmailAddress').implement({
+  fields: (t) => ({
+    address: t.exposeString('address'),
+    verified: t.boolean({ resolve: (e) => e.verifiedAt !== null }),
+  }),
+});
+
+const SettingsInput = builder.inputType('NotificationSettingsInput', {
+  description: 'Only the kinds given change.',
+  fields: (t) => ({
+    caseClosed: t.field({ type: Channel }),
+    badgeEarned: t.field({ type: Channel }),
+    rewardConfirmed: t.field({ type: Channel }),
+    rewardFailed: t.field({ type: Channel }),
+  }),
+});
+
+builder.prismaObjectFields('User', (t) => ({
+  email: t.field({
+    type: EmailRef,
+    nullable: true,
+    description: 'Your e-mail address, and whether it is verified (not visible to others).',
+    authScopes: (user, _args, ctx) => ctx.viewer?.id === user.id,
+    resolve: (user, _args, ctx) => ctx.db.userEmail.findUnique({ where: { userId: user.id } }),
+  }),
+  notificationSettings: t.field({
+    type: Settings,
+    nullable: true,
+    authScopes: (user, _args, ctx) => ctx.viewer?.id === user.id,
+    resolve: (user, _args, ctx) => settingsOf(ctx, user.id),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  setEmail: t.boolean({
+    authScopes: { signedIn: true },
+    description: 'Sets your e-mail address (unverified) and mails it a one-time code for verifyEmail, valid an hour.',
+    args: { email: t.arg.string({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      await setEmail(ctx.db, ctx.mailer, ctx.viewer!.id, args.email);
+      return true;
+    },
+  }),
+  verifyEmail: t.field({
+    type: EmailRef,
+    authScopes: { signedIn: true },
+    description: 'Confirms your address with the code mailed to it (five tries).',
+    args: { code: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => verifyEmail(ctx.db, ctx.viewer!.id, args.code),
+  }),
+  updateNotificationSettings: t.field({
+    type: Settings,
+    authScopes: { signedIn: true },
+    args: { input: t.arg({ type: SettingsInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const userId = ctx.viewer!.id;
+      const changes = Object.fromEntries(Object.entries(input).filter(([, v]) => v != null)) as Partial<SettingsShape>;
+      return ctx.db.notificationSettings.upsert({ where: { userId }, create: { userId, ...DEFAULT_SETTINGS, ...changes }, update: changes });
+    },
   }),
 }));
