@@ -147,6 +147,8 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
 
 export type App = ReturnType<typeof buildApp>;
 
+const READY_TIMEOUT_MS = 2_000;
+
 const livePage = (graphqlPath: string) =>
   fs.readFileSync(new URL('./live/live.html', import.meta.url), 'utf8').replace('GRAPHQL_PATH', graphqlPath);
 
@@ -170,10 +172,12 @@ function plainPages({ db, config, sessions }: AppDeps): Plugin {
       } else if (url.pathname === '/healthz') {
         endResponse(fetchAPI.Response.json({ status: 'ok' }));
       } else if (url.pathname === '/readyz') {
-        const ready = await db.$queryRaw`SELECT 1`.then(
-          () => true,
-          () => false,
-        );
+        // Bounded: a database that stops answering (a partition) is "unreachable" within 2 s.
+        let timer: NodeJS.Timeout | undefined;
+        const ready = await Promise.race([
+          db.$queryRaw`SELECT 1`.then(() => true, () => false),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS))),
+        ]).finally(() => clearTimeout(timer));
         endResponse(fetchAPI.Response.json({ status: ready ? 'ready' : 'database unreachable' }, { status: ready ? 200 : 503 }));
       }
     },

@@ -95,7 +95,25 @@ describe('a job run', () => {
     const abandoned = await database.prisma.jobRun.findUniqueOrThrow({ where: { id: dead.id } });
     expect(abandoned).toMatchObject({ status: 'ABANDONED', abandonedBy: 'next-server:2:def' });
     expect(abandoned.finishedAt!.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
-    expect(abandoned.error).toMatch(/claim .* lapsed/);
+    expect(abandoned.error).toMatch(/died or lost the database/);
+  });
+
+  it('takes back at once its own claim left by a run that lost the database, and abandons that run', async () => {
+    const s = scheduler(database.prisma, [controlledJob('leaderboard', async () => ({ items: 0, successes: 0, failures: 0 }))], { holder: 'this-server:3:aaa' });
+    // What a database outage mid-run leaves: the record never finished, the claim never let go.
+    const lost = await database.prisma.jobRun.create({ data: { job: 'leaderboard', trigger: 'schedule', holder: 'this-server:3:aaa' } });
+    await database.prisma.jobLock.create({ data: { job: 'leaderboard', holder: 'this-server:3:aaa', lockedUntil: new Date(Date.now() + 300_000) } });
+    expect(await s.runNow('leaderboard')).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await database.prisma.jobRun.findUniqueOrThrow({ where: { id: lost.id } })).toMatchObject({ status: 'ABANDONED', abandonedBy: 'this-server:3:aaa' });
+  });
+
+  it('records FAILED a run in which every item failed (a dependency down), SUCCEEDED one in which some did', async () => {
+    const s = scheduler(database.prisma, [
+      controlledJob('tx-monitor', async () => ({ items: 3, successes: 0, failures: 3 })),
+      controlledJob('case-closure', async () => ({ items: 3, successes: 1, failures: 2 })),
+    ]);
+    expect(await s.runNow('tx-monitor')).toMatchObject({ status: 'FAILED', error: 'every item failed (3 of 3); see the result' });
+    expect(await s.runNow('case-closure')).toMatchObject({ status: 'SUCCEEDED', failures: 2 });
   });
 
   it('makes stop() wait for a running job', async () => {

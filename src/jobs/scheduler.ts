@@ -87,13 +87,15 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
       INSERT INTO job_locks (job, holder, locked_until)
       VALUES (${name}, ${holder}, now() + ${leaseMs} * interval '1 millisecond')
       ON CONFLICT (job) DO UPDATE SET holder = EXCLUDED.holder, locked_until = EXCLUDED.locked_until
-      WHERE job_locks.locked_until < now()
+      WHERE job_locks.locked_until < now() OR job_locks.holder = EXCLUDED.holder
       RETURNING holder`;
     if (rows.length !== 1) return false;
-    // The claim was free or lapsed: a run still RUNNING under another holder died with its server.
+    // The claim was free, lapsed, or ours (this server runs a job once at a time, so a claim of
+    // ours left over is from a run that lost the database before it could let go): any run
+    // still RUNNING is dead, on another server or here.
     await db.$executeRaw`UPDATE job_runs SET status = 'ABANDONED', finished_at = now(), abandoned_by = ${holder},
-        error = 'abandoned: the claim of the server running it lapsed'
-      WHERE job = ${name} AND status = 'RUNNING' AND holder IS DISTINCT FROM ${holder}`;
+        error = 'abandoned: the server running it died or lost the database before the run ended'
+      WHERE job = ${name} AND status = 'RUNNING'`;
     return true;
   }
 
@@ -110,11 +112,14 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
       let finished: JobRun;
       try {
         const result = await job.run(deps, { now: new Date(), runId: record.id, signal: abort.signal, trigger });
+        // A run that got nothing done (every item failed: a dependency is down) failed.
+        const error =
+          result.error ?? (result.failures > 0 && result.successes === 0 ? `every item failed (${result.failures} of ${result.items}); see the result` : undefined);
         finished = await db.jobRun.update({
           where: { id: record.id },
           data: {
-            status: result.error ? 'FAILED' : 'SUCCEEDED',
-            error: result.error ?? null,
+            status: error ? 'FAILED' : 'SUCCEEDED',
+            error: error ?? null,
             finishedAt: new Date(),
             items: result.items,
             successes: result.successes,
@@ -122,7 +127,7 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
             result: (result.summary ?? undefined) as never,
           },
         });
-        if (result.error) log.error({ job: job.name, error: result.error }, 'job run found a problem');
+        if (error) log.error({ job: job.name, error }, 'job run found a problem');
       } catch (error) {
         log.error({ err: error, job: job.name }, 'job failed');
         finished = await db.jobRun.update({
