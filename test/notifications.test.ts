@@ -4,6 +4,7 @@ import { Wallet } from 'ethers';
 import { createClient } from 'graphql-ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { deriveNotifications } from '../src/domain/notifications.js';
 import { issueSessionToken } from '../src/domain/sessions.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createUser } from './support/fixtures.js';
@@ -67,6 +68,15 @@ describe('notifications', () => {
     // Read again (the cursor's overlap sees the same settlement): nothing twice.
     expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { added: 0, published: 0 } });
     expect(await t.db.notification.count()).toBe(4);
+  });
+
+  it('are made in bounded statements however many changes wait (a big badge pass)', async () => {
+    const users = await Promise.all(Array.from({ length: 7 }, () => createUser(t.db)));
+    await t.db.badgeAward.createMany({ data: users.map((u) => ({ userId: u.id, badgeKey: 'early_adopter' })) });
+    // Three per statement: 3 + 3 + 1, each its own short statement; a second pass finds nothing.
+    expect(await deriveNotifications(t.db, new Date(), undefined, 3)).toBe(7);
+    expect(await t.db.notification.count({ where: { kind: 'BADGE_EARNED' } })).toBe(7);
+    expect(await deriveNotifications(t.db, new Date(), undefined, 3)).toBe(0);
   });
 
   it('tell of badges and of payouts confirmed on chain', async () => {

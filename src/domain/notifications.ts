@@ -10,14 +10,21 @@ const FIRST_LOOK_BACK_MS = 3600_000;
 /** Notifications published per statement. */
 export const PUBLISH_CHUNK = 1000;
 
+/** Notifications made per statement: a badge pass over a million users is many short statements. */
+export const DERIVE_CHUNK = 10_000;
+
 type Source = 'settlements' | 'badge_awards' | 'payouts';
+
+/** No notification of this user, kind and subject yet (one unique-index lookup). */
+const isNew = (user: Prisma.Sql, kind: Prisma.Sql, subject: Prisma.Sql) =>
+  Prisma.sql`NOT EXISTS (SELECT 1 FROM notifications x WHERE x.user_id = ${user} AND x.kind = (${kind})::"NotificationKind" AND x.subject_id = ${subject})`;
 
 /**
  * The notifications of the changes in (since, until] of one source, each row once: the change
  * itself (a settlement, a badge award, a settled payout, each committed with what it reports) is
  * the outbox, and the unique key (user, kind, subject) drops what an overlapping read finds again.
  */
-function derive(source: Source, since: Date, until: Date): Prisma.Sql {
+function derive(source: Source, since: Date, until: Date, chunk: number): Prisma.Sql {
   switch (source) {
     case 'settlements':
       // Everyone who took part (voted or argued): the ruling, their side, their reward.
@@ -35,6 +42,8 @@ function derive(source: Source, since: Date, until: Date): Prisma.Sql {
         LEFT JOIN LATERAL (SELECT sum(amount) AS points FROM rewards WHERE case_id = s.case_id AND user_id = p.user_id) r ON true
         LEFT JOIN notification_settings ns ON ns.user_id = p.user_id
         WHERE s.created_at > ${since} AND s.created_at <= ${until} AND coalesce(ns.case_closed, 'EMAIL') <> 'OFF'
+          AND ${isNew(Prisma.sql`p.user_id`, Prisma.sql`'CASE_CLOSED'`, Prisma.sql`c.id`)}
+        LIMIT ${chunk}
         ON CONFLICT (user_id, kind, subject_id) DO NOTHING`;
     case 'badge_awards': {
       const names = Prisma.join(BADGES.map((b) => Prisma.sql`(${b.key}, ${`${b.icon} ${b.name}`}, ${b.description}, ${b.bonus})`));
@@ -44,6 +53,8 @@ function derive(source: Source, since: Date, until: Date): Prisma.Sql {
         FROM badge_awards a JOIN (VALUES ${names}) b(key, name, description, bonus) ON b.key = a.badge_key
         LEFT JOIN notification_settings ns ON ns.user_id = a.user_id
         WHERE a.awarded_at > ${since} AND a.awarded_at <= ${until} AND coalesce(ns.badge_earned, 'EMAIL') <> 'OFF'
+          AND ${isNew(Prisma.sql`a.user_id`, Prisma.sql`'BADGE_EARNED'`, Prisma.sql`a.id`)}
+        LIMIT ${chunk}
         ON CONFLICT (user_id, kind, subject_id) DO NOTHING`;
     }
     case 'payouts':
@@ -58,21 +69,27 @@ function derive(source: Source, since: Date, until: Date): Prisma.Sql {
         LEFT JOIN notification_settings ns ON ns.user_id = r.user_id
         WHERE t.kind = 'PAYOUT' AND t.settled_at > ${since} AND t.settled_at <= ${until} AND r.status IN ('COMPLETED', 'FAILED')
           AND coalesce(CASE r.status WHEN 'COMPLETED' THEN ns.reward_confirmed ELSE ns.reward_failed END, 'EMAIL') <> 'OFF'
+          AND ${isNew(Prisma.sql`r.user_id`, Prisma.sql`CASE r.status WHEN 'COMPLETED' THEN 'REWARD_CONFIRMED' ELSE 'REWARD_FAILED' END`, Prisma.sql`r.id`)}
+        LIMIT ${chunk}
         ON CONFLICT (user_id, kind, subject_id) DO NOTHING`;
   }
 }
 
-/** Reads each source from its cursor (less the overlap) to `now`; how many notifications are new. */
-export async function deriveNotifications(db: Db, now: Date): Promise<number> {
+/**
+ * Reads each source from its cursor (less the overlap) to `now`, DERIVE_CHUNK new notifications
+ * per statement until none is left, then moves the cursor; how many notifications are new. A run
+ * cut off midway leaves the cursor where it was: the next one finds the rest.
+ */
+export async function deriveNotifications(db: Db, now: Date, signal?: AbortSignal, chunk = DERIVE_CHUNK): Promise<number> {
   let added = 0;
   for (const source of ['settlements', 'badge_awards', 'payouts'] as const) {
-    added += await db.$transaction(async (tx) => {
-      const cursor = await tx.notificationCursor.findUnique({ where: { source } });
-      const since = cursor ? new Date(Math.min(cursor.until.getTime(), now.getTime()) - OVERLAP_MS) : new Date(now.getTime() - FIRST_LOOK_BACK_MS);
-      const n = await tx.$executeRaw`${derive(source, since, now)}`;
-      await tx.notificationCursor.upsert({ where: { source }, create: { source, until: now }, update: { until: now } });
-      return n;
-    });
+    const cursor = await db.notificationCursor.findUnique({ where: { source } });
+    const since = cursor ? new Date(Math.min(cursor.until.getTime(), now.getTime()) - OVERLAP_MS) : new Date(now.getTime() - FIRST_LOOK_BACK_MS);
+    for (let n = chunk; n === chunk; added += n) {
+      if (signal?.aborted) return added;
+      n = await db.$executeRaw`${derive(source, since, now, chunk)}`;
+    }
+    await db.notificationCursor.upsert({ where: { source }, create: { source, until: now }, update: { until: now } });
   }
   return added;
 }

@@ -15,8 +15,8 @@ import { DEFAULT_SCHEDULES, type Job } from './types.js';
 export const notificationsJob: Job<{ db: Db; pubsub: PubSub; config: Config; mailer: Mailer | null; sessions: SessionKeys }> = {
   name: 'notifications',
   defaultSchedule: DEFAULT_SCHEDULES.notifications,
-  async run({ db, pubsub, config, mailer, sessions }, { now }) {
-    const added = await deriveNotifications(db, now);
+  async run({ db, pubsub, config, mailer, sessions }, { now, signal }) {
+    const added = await deriveNotifications(db, now, signal);
     const published = await publishNotifications(db, pubsub);
     const mail = mailer ? await sendDigests(db, mailer, config, sessions.secret, now) : { sent: 0, refused: 0 };
     return { items: added + mail.sent + mail.refused, successes: added + mail.sent, failures: mail.refused, summary: { added, published, ...mail } };
