@@ -1,6 +1,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { BadgeAwarded } from './domain/badges-award.js';
 import type { LeaderboardEntry } from './domain/leaderboard.js';
 
@@ -36,17 +37,57 @@ export interface Events {
 }
 
 /**
+ * One Redis client as the event target sees it: channels in REDIS_PREFIX's namespace (so
+ * installations sharing a Redis never hear each other), and a failed command reported instead of
+ * left to reject unhandled (a Redis outage loses live events; it never stops the server).
+ */
+function namespaced(client: Redis, prefix: string, log: Logger): Redis {
+  const report = (what: string) => (error: unknown) => log.warn({ err: error }, `Redis ${what} failed: live events may be missed until Redis is back`);
+  const adapter = {
+    on(event: string, listener: (channel: string, message: string) => void) {
+      client.on(event, (channel: string, message: string) => {
+        if (channel.startsWith(prefix)) listener(channel.slice(prefix.length), message);
+      });
+      return adapter;
+    },
+    publish: (channel: string, message: string) => client.publish(prefix + channel, message).catch(report('publish')),
+    subscribe: (channel: string) => client.subscribe(prefix + channel).catch(report('subscribe')),
+    unsubscribe: (channel: string) => client.unsubscribe(prefix + channel).catch(report('unsubscribe')),
+  };
+  return adapter as unknown as Redis;
+}
+
+/** Connection errors at error level (an operator must look), at most once a minute per client. */
+function reportConnectionErrors(client: Redis, name: string, log: Logger) {
+  let last = 0;
+  client.on('error', (error: unknown) => {
+    if (Date.now() - last < 60_000) return;
+    last = Date.now();
+    log.error({ err: error, client: name }, 'Redis connection failed; retrying (live events between servers are lost meanwhile)');
+  });
+}
+
+/**
  * In-process by default. With a Redis URL every event goes through Redis, so a subscriber on
  * any server hears what any other server published.
  */
-export function createEvents(redisUrl?: string): Events {
+export function createEvents(redisUrl: string | undefined, options: { prefix: string; log: Logger }): Events {
   if (!redisUrl) return { pubsub: createPubSub<Topics>(), close: async () => {} };
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  reportConnectionErrors(publishClient, 'publish', options.log);
+  reportConnectionErrors(subscribeClient, 'subscribe', options.log);
+  const prefix = `${options.prefix}events:`;
   return {
-    pubsub: createPubSub<Topics>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) }),
+    pubsub: createPubSub<Topics>({
+      eventTarget: createRedisEventTarget({
+        publishClient: namespaced(publishClient, prefix, options.log),
+        subscribeClient: namespaced(subscribeClient, prefix, options.log),
+      }),
+    }),
     async close() {
-      await Promise.all([publishClient.quit(), subscribeClient.quit()]);
+      // A command still in flight (or Redis gone) must not fail the shutdown.
+      await Promise.all([publishClient, subscribeClient].map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
 }

@@ -29,7 +29,7 @@ export async function startRuntime(
 ): Promise<Runtime> {
   const chain = options.chain ?? (await openChain(config, log, { inMemory: options.inMemoryChain ?? false }));
   const judge = createJudge(config, log);
-  const events = createEvents(config.REDIS_URL);
+  const events = createEvents(config.REDIS_URL, { prefix: config.REDIS_PREFIX, log });
   const pubsub = events.pubsub;
   const sealing: SealingDeps = {
     db,
