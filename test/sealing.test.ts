@@ -33,17 +33,17 @@ const check = (chain: Chain = t.chain, now = new Date()) =>
   verdictCheckJob.run({ db: t.db, chain, log: t.sealing.log }, { now, signal: new AbortController().signal, trigger: 'manual' });
 
 /**
- * The real chain, with a fault injected into the commit: refused before anything is signed, a
- * crash after the hash was recorded but before the broadcast, or a failure after the broadcast.
+ * The real chain, with a fault injected into the commit: refused before anything is signed, the
+ * node refusing the broadcast of a recorded transaction, or a failure after the broadcast.
  */
-function failing(chain: Chain, fault: 'before-send' | 'before-broadcast' | 'after-send'): Chain {
+function failing(chain: Chain, fault: 'before-send' | 'refused-broadcast' | 'after-send'): Chain {
   return {
     ...chain,
     async commit(key, commitment, closesAt, record) {
-      if (fault === 'before-broadcast') {
+      if (fault === 'refused-broadcast') {
         await chain.commit(key, commitment, closesAt, async (hash, signed) => {
           await record?.(hash, signed);
-          throw new Error('injected crash before the broadcast');
+          throw new Error('nonce too low');
         });
       }
       if (fault === 'after-send') await chain.commit(key, commitment, closesAt, record);
@@ -133,8 +133,14 @@ describe('case generation (job 1)', () => {
   });
 
   it('sends again a commitment recorded but never broadcast (a crash in between), while the case is PENDING', async () => {
-    await run({ ...t.sealing, chain: failing(t.chain, 'before-broadcast') });
-    const c = await t.db.case.findFirstOrThrow({ where: { status: 'PENDING' }, include: { commitTx: true } });
+    // What a crash between recording and broadcasting leaves: the hash on file and linked, the
+    // node never saw it (made from a refused broadcast, whose claim is then put back as it was).
+    await run({ ...t.sealing, chain: failing(t.chain, 'refused-broadcast') });
+    const refused = await t.db.chainTransaction.findFirstOrThrow({ where: { kind: 'COMMIT', status: 'FAILED' }, orderBy: { sentAt: 'desc' } });
+    const pending = await t.db.case.findFirstOrThrow({ where: { status: 'PENDING', commitmentStatus: 'UNSENT' }, orderBy: { createdAt: 'desc' } });
+    await t.db.chainTransaction.update({ where: { id: refused.id }, data: { status: 'SENT', error: null, settledAt: null } });
+    await t.db.case.update({ where: { id: pending.id }, data: { commitmentStatus: 'SENT', commitTxId: refused.id } });
+    const c = await t.db.case.findUniqueOrThrow({ where: { id: pending.id }, include: { commitTx: true } });
     expect(c.commitmentStatus).toBe('SENT');
     expect(await t.chain.readCommitment(caseKeyOf(c.id))).toBeNull();
     // Not seen by the node: waited for a while, then sent again.
@@ -146,6 +152,16 @@ describe('case generation (job 1)', () => {
     expect(opened.commitTx!.hash).not.toBe(c.commitTx!.hash);
     expect((await t.db.chainTransaction.findUniqueOrThrow({ where: { id: c.commitTx!.id } })).status).toBe('FAILED');
     expect(await t.chain.readCommitment(caseKeyOf(c.id))).toBe(opened.commitment);
+  });
+
+  it('sends again at once a commitment whose broadcast the node refused (another server took the nonce)', async () => {
+    await expect(run({ ...t.sealing, chain: failing(t.chain, 'refused-broadcast') })).resolves.toMatchObject({ failures: 1 });
+    const c = await t.db.case.findFirstOrThrow({ where: { status: 'PENDING' }, orderBy: { createdAt: 'desc' } });
+    expect(c).toMatchObject({ commitmentStatus: 'UNSENT', commitTxId: null });
+    expect(await t.db.chainTransaction.findFirst({ where: { kind: 'COMMIT', status: 'FAILED', error: { contains: 'nonce too low' } } })).not.toBeNull();
+    // The next run, a moment later (not five minutes), sends and opens it.
+    await run(t.sealing);
+    expect(await t.db.case.findUniqueOrThrow({ where: { id: c.id } })).toMatchObject({ status: 'OPEN', commitmentStatus: 'VERIFIED' });
   });
 
   it('keeps a case closed to votes while its commitment is not mined, and opens it after the block', async () => {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { caseKeyOf, type Chain } from '../chain/index.js';
 import type { Db } from '../db.js';
 import { Prisma } from '../generated/prisma/client.js';
-import { Claimed, claimSend, RESEND_UNSEEN_AFTER_MS } from './chain-claims.js';
+import { Claimed, claimSend, releaseRefused, RESEND_UNSEEN_AFTER_MS } from './chain-claims.js';
 import { buildLedger, ledgerUserKey, type LedgerEntry } from './ledger.js';
 
 // After a case closes (one short set-based transaction), two steps make its outcome checkable by
@@ -70,10 +70,13 @@ export async function sendReveal(deps: RevealDeps, caseId: string, now = new Dat
   if ((await chain.latestBlockTime()) < c.revealAfter) return 'waiting';
   const key = caseKeyOf(caseId);
   const input = { side: c.ruling.side, reasoning: c.ruling.reasoning, salt: c.ruling.salt, ledgerRoot: c.ledger.root };
-  const claim = (hash: string) =>
-    claimSend(db, { kind: 'REVEAL', hash, chainId: chain.chainId, at: now }, (tx, revealTxId) =>
+  let recorded: string | undefined;
+  const claim = async (hash: string) => {
+    await claimSend(db, { kind: 'REVEAL', hash, chainId: chain.chainId, at: now }, (tx, revealTxId) =>
       tx.case.updateMany({ where: { id: caseId, revealTxId: null }, data: { revealTxId } }),
     );
+    recorded = hash;
+  };
   try {
     const refusal = await chain.tryReveal(key, input);
     if (refusal === 'TooEarly') return 'waiting';
@@ -85,7 +88,15 @@ export async function sendReveal(deps: RevealDeps, caseId: string, now = new Dat
       return 'sent';
     }
     if (refusal) throw new Error(`The registry refuses the reveal: ${refusal}`);
-    const { hash } = await chain.reveal(key, input, claim);
+    const { hash } = await chain.reveal(key, input, claim).catch(async (error: unknown) => {
+      // Recorded, then refused by the node: free the case for the next run at once.
+      if (recorded) {
+        await releaseRefused(db, chain, recorded, error instanceof Error ? error.message : String(error), (tx, revealTxId) =>
+          tx.case.updateMany({ where: { id: caseId, revealTxId }, data: { revealTxId: null } }),
+        );
+      }
+      throw error;
+    });
     log.info({ caseId, hash }, 'ruling revealed on chain');
     return 'sent';
   } catch (error) {

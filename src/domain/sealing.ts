@@ -4,7 +4,7 @@ import type { CaseDraft, Judge, JudgeRuling } from '../ai/judge.js';
 import { caseKeyOf, type Chain } from '../chain/index.js';
 import type { Db } from '../db.js';
 import type { PubSub } from '../events.js';
-import { Claimed, claimSend, RESEND_UNSEEN_AFTER_MS } from './chain-claims.js';
+import { Claimed, claimSend, releaseRefused, RESEND_UNSEEN_AFTER_MS } from './chain-claims.js';
 import { computeCommitment, newSalt } from './commitment.js';
 import { nextInspiration } from './topics.js';
 
@@ -122,13 +122,16 @@ async function sendCommitment(deps: SealingDeps, c: PendingCase, now: Date): Pro
     await reportMismatch(deps, c.id, c.commitment, onChain);
     return 'mismatch';
   }
-  const claim = (hash: string, revealAfter: Date | null) =>
-    claimSend(db, { kind: 'COMMIT', hash, chainId: chain.chainId, at: now }, (tx, commitTxId) =>
+  let recorded: string | undefined;
+  const claim = async (hash: string, revealAfter: Date | null) => {
+    await claimSend(db, { kind: 'COMMIT', hash, chainId: chain.chainId, at: now }, (tx, commitTxId) =>
       tx.case.updateMany({
         where: { id: c.id, status: 'PENDING', commitmentStatus: 'UNSENT', commitTxId: null },
         data: { commitmentStatus: 'SENT', commitTxId, ...(revealAfter ? { revealAfter } : {}) },
       }),
     );
+    recorded = hash;
+  };
   try {
     if (onChain !== null) {
       // An earlier attempt reached the chain: follow that transaction instead of sending again.
@@ -137,7 +140,15 @@ async function sendCommitment(deps: SealingDeps, c: PendingCase, now: Date): Pro
       await claim(found.hash, null);
     } else {
       const revealAfter = new Date(now.getTime() + durationOf(c));
-      const { hash } = await chain.commit(key, c.commitment!, revealAfter, (hash) => claim(hash, revealAfter));
+      const { hash } = await chain.commit(key, c.commitment!, revealAfter, (hash) => claim(hash, revealAfter)).catch(async (error: unknown) => {
+        // Recorded, then refused by the node: free the case for the next run at once.
+        if (recorded) {
+          await releaseRefused(db, chain, recorded, error instanceof Error ? error.message : String(error), (tx, commitTxId) =>
+            tx.case.updateMany({ where: { id: c.id, status: 'PENDING', commitTxId }, data: { commitmentStatus: 'UNSENT', commitTxId: null } }),
+          );
+        }
+        throw error;
+      });
       log.info({ caseId: c.id, hash }, 'commitment sent');
     }
     return 'sent';
