@@ -60,6 +60,8 @@ const envSchema = z.object({
   CHAIN_REGISTRY_ADDRESS: z.preprocess(emptyAsUndefined, z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address').optional()),
   CHAIN_TOKEN_ADDRESS: z.preprocess(emptyAsUndefined, z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address').optional()),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1).default(1),
+  /** The longest one JSON-RPC request to the chain may take. */
+  CHAIN_RPC_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   JOB_CASE_GENERATION: cronOrOff,
   JOB_CASE_CLOSURE: cronOrOff,
   JOB_TX_MONITOR: cronOrOff,

@@ -222,3 +222,26 @@ describe('contract artifacts', () => {
     await expect(run).resolves.toBeDefined();
   });
 });
+
+describe('a node that stops answering', () => {
+  it('fails each request after CHAIN_RPC_TIMEOUT_MS instead of waiting for ever', async () => {
+    const http = await import('node:http');
+    const silent = http.createServer(() => {}); // takes requests, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as import('node:net').AddressInfo;
+    const started = Date.now();
+    try {
+      const config = loadConfig({
+        DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-silent-')),
+        CHAIN_RPC_URL: `http://127.0.0.1:${port}`,
+        CHAIN_PRIVATE_KEY: `0x${'11'.repeat(32)}`,
+        CHAIN_RPC_TIMEOUT_MS: '300',
+      });
+      await expect(openChain(config, pino({ level: 'silent' }))).rejects.toThrow(/timeout/i);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+});

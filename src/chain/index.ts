@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Contract, ContractFactory, JsonRpcProvider, Transaction, Wallet, getAddress, getBytes, type InterfaceAbi, type TransactionRequest } from 'ethers';
+import { Contract, ContractFactory, FetchRequest, JsonRpcProvider, Transaction, Wallet, getAddress, getBytes, type InterfaceAbi, type TransactionRequest } from 'ethers';
 import type { Logger } from 'pino';
 import registryArtifact from '../../contracts/artifacts/VerdictRegistry.json' with { type: 'json' };
 import pointsArtifact from '../../contracts/artifacts/VerdictPoints.json' with { type: 'json' };
@@ -119,6 +119,7 @@ export async function openChain(config: Config, log: Logger, options: { inMemory
       deploymentFile: path.join(config.DATA_DIR, 'chain-deployment.json'),
       log,
       dev: false,
+      timeoutMs: config.CHAIN_RPC_TIMEOUT_MS,
       onClose: async () => {},
     });
   }
@@ -131,6 +132,7 @@ export async function openChain(config: Config, log: Logger, options: { inMemory
       deploymentFile: dir ? path.join(dir, 'deployment.json') : undefined,
       log,
       dev: true,
+      timeoutMs: config.CHAIN_RPC_TIMEOUT_MS,
       onClose: dev.stop,
     });
   } catch (error) {
@@ -140,6 +142,8 @@ export async function openChain(config: Config, log: Logger, options: { inMemory
 }
 
 interface ConnectOptions {
+  /** The longest one JSON-RPC request may take. */
+  timeoutMs: number;
   rpcUrl: string;
   privateKey: string;
   addresses?: { registry: string; token: string } | undefined;
@@ -151,10 +155,20 @@ interface ConnectOptions {
 
 async function connect(opts: ConnectOptions): Promise<Chain> {
   // Discover the chain id once, then pin it: instant-mining chains confuse ethers' network polling.
-  const probe = new JsonRpcProvider(opts.rpcUrl);
-  const chainId = (await probe.getNetwork()).chainId;
+  // Every request is bounded: a node that stops answering fails the job's run (and frees the send
+  // queue) instead of holding this server's chain work, and its job's lease, for minutes.
+  const request = new FetchRequest(opts.rpcUrl);
+  request.timeout = opts.timeoutMs;
+  const probe = new JsonRpcProvider(request.clone(), undefined, { staticNetwork: false });
+  const chainId = await probe.getNetwork().then(
+    (network) => network.chainId,
+    (error: unknown) => {
+      probe.destroy();
+      throw error;
+    },
+  );
   probe.destroy();
-  const provider = new JsonRpcProvider(opts.rpcUrl, chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
+  const provider = new JsonRpcProvider(request, chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 100 });
   const signer = new Wallet(opts.privateKey, provider);
   const owner = signer.address;
 
