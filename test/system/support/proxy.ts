@@ -20,6 +20,16 @@ export interface TcpProxy {
   /** Connections made through the proxy so far. */
   readonly connections: number;
   cut(mode?: 'refuse' | 'hang'): void;
+  /**
+   * Arms a tripwire on the next bytes a client sends that contain `marker` (e.g. a JSON-RPC
+   * `eth_sendRawTransaction`) and, when given, every string of `alsoContaining`: `onFire` runs at
+   * once (before anything else happens), the bytes reach the server only with `deliver`, and with
+   * `cut` the link is cut (refuse) right there. Resolves when it fired.
+   */
+  tripwire(marker: string, options: { alsoContaining?: string[]; deliver: boolean; cut: boolean; onFire?: () => void }): Promise<void>;
+  /** Cuts (refuse) at the next bytes containing `marker`, which never reach the server. */
+  cutWhenSent(marker: string): Promise<void>;
+  disarm(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -28,6 +38,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let up = true;
   let mode: 'refuse' | 'hang' = 'refuse';
   let connections = 0;
+  let armed: { marker: string; alsoContaining?: string[]; deliver: boolean; cut: boolean; onFire?: () => void; fired: () => void } | null = null;
+  const matches = (chunk: Buffer) => !!armed && chunk.includes(armed.marker) && (armed.alsoContaining ?? []).every((s) => chunk.includes(s));
   const open = new Set<net.Socket>();
   const held = new Set<net.Socket>();
 
@@ -59,9 +71,26 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     });
     open.add(client);
     open.add(upstream);
-    client.pipe(upstream);
+    client.on('data', (chunk: Buffer) => {
+      const trip = matches(chunk) ? armed : null;
+      if (trip) {
+        armed = null;
+        trip.onFire?.();
+        if (trip.deliver && !upstream.destroyed) upstream.write(chunk);
+        if (trip.cut) cut('refuse');
+        trip.fired();
+        return;
+      }
+      if (!upstream.destroyed) upstream.write(chunk);
+    });
     upstream.pipe(client);
   });
+  const cut = (how: 'refuse' | 'hang') => {
+    up = false;
+    mode = how;
+    for (const socket of open) reset(socket);
+    open.clear();
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
 
@@ -81,13 +110,20 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return connections;
     },
     cut(how = 'refuse') {
-      up = false;
-      mode = how;
-      for (const socket of open) reset(socket);
-      open.clear();
+      cut(how);
+    },
+    tripwire(marker, options) {
+      return new Promise<void>((resolve) => (armed = { marker, ...options, fired: resolve }));
+    },
+    cutWhenSent(marker: string) {
+      return new Promise<void>((resolve) => (armed = { marker, deliver: false, cut: true, fired: resolve }));
+    },
+    disarm() {
+      armed = null;
     },
     restore() {
       up = true;
+      armed = null;
       for (const socket of held) reset(socket);
       held.clear();
     },

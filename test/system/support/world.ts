@@ -184,7 +184,17 @@ export async function sealCase(world: World, caseId: string, revealAfter: Date) 
   const c = await db.case.findUniqueOrThrow({ where: { id: caseId }, include: { ruling: true } });
   const r = c.ruling!;
   const commitment = computeCommitment({ chainId: chain.chainId, registryAddress: chain.registryAddress, caseId, side: r.side, reasoning: r.reasoning, salt: r.salt });
-  const { hash } = await chain.commit(caseKeyOf(caseId), commitment, revealAfter);
+  // A killed process's last transaction may reach the node just after the test read the nonce:
+  // then the node refuses this one, as it would any second sender's; send it again.
+  let hash = '';
+  for (let attempt = 1; !hash; attempt++) {
+    try {
+      ({ hash } = await chain.commit(caseKeyOf(caseId), commitment, revealAfter));
+    } catch (error) {
+      if (attempt >= 5 || !/nonce/i.test(String((error as Error).message))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
   await db.case.update({
     where: { id: caseId },
     data: { commitment, commitmentStatus: 'VERIFIED', revealAfter, commitTx: { create: { kind: 'COMMIT', hash, chainId: chain.chainId, status: 'CONFIRMED' } } },
