@@ -9,6 +9,7 @@ import { bearerToken, requestContext, resolveViewer, type AppDeps, type Context 
 import { PERIODS } from './domain/leaderboard.js';
 import { isBadInputFromDatabase, isMalformedRequest, yogaLogger } from './graphql/error-logging.js';
 import { refuseUnstorableText } from './graphql/input-text.js';
+import { refuseBadOperationInput } from './graphql/operation-input.js';
 import { schema } from './graphql/schema.js';
 import { unsubscribe } from './domain/mail.js';
 import { AppError } from './errors.js';
@@ -97,6 +98,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
         blockFieldSuggestion: { enabled: true },
       }),
       plainPages(deps),
+      refuseBadOperationInput(),
       refuseUnstorableText(),
       mutationRateLimits(deps, limiters),
       ...responseCache.plugins,
@@ -105,7 +107,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
 
   const server = options.server ?? http.createServer();
   server.on('request', (req: IncomingMessage, res: http.ServerResponse) => {
-    const refusal = bodyRefusal(req, config.MAX_BODY_BYTES);
+    const refusal = bodyRefusal(req, config.MAX_BODY_BYTES, config.GRAPHQL_PATH);
     if (refusal) {
       res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });
       res.end(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
@@ -159,7 +161,15 @@ const livePage = (graphqlPath: string) =>
 function plainPages({ db, config, sessions }: AppDeps): Plugin {
   const live = livePage(config.GRAPHQL_PATH);
   return {
-    async onRequest({ url, endResponse, fetchAPI }) {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname === config.GRAPHQL_PATH) {
+        const refused = (r: { status: number; code: string; message: string }) =>
+          endResponse(fetchAPI.Response.json({ errors: [{ message: r.message, extensions: { code: r.code } }] }, { status: r.status }));
+        if (!acceptable(request.headers.get('accept') ?? undefined)) return refused(NOT_ACCEPTABLE);
+        if (request.method === 'POST' && !/^application\/json\b/.test(request.headers.get('content-type') ?? '')) {
+          return refused({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'POST a JSON body (Content-Type: application/json)' });
+        }
+      }
       if (url.pathname === '/live') {
         endResponse(new fetchAPI.Response(live, { headers: { 'content-type': 'text/html; charset=utf-8' } }));
       } else if (url.pathname === '/unsubscribe') {
@@ -184,6 +194,13 @@ function plainPages({ db, config, sessions }: AppDeps): Plugin {
   };
 }
 
+const ACCEPTED = new Set(['*/*', 'application/*', 'application/json', 'application/graphql-response+json', 'text/event-stream', 'multipart/mixed', 'text/*', 'text/html']);
+/** Whether yoga can answer in a type the Accept header allows (no header: anything). */
+function acceptable(accept: string | undefined): boolean {
+  if (!accept) return true;
+  return accept.split(',').some((part) => ACCEPTED.has(part.split(';')[0]!.trim().toLowerCase()));
+}
+
 const stringOrNull = (value: unknown) => (typeof value === 'string' && value ? value : null);
 
 /**
@@ -191,11 +208,19 @@ const stringOrNull = (value: unknown) => (typeof value === 'string' && value ? v
  * so is a body of unknown length (chunked), which no GraphQL client needs. POST bodies must be
  * JSON: the content types a cross-site form can send without a CORS preflight never execute.
  */
-function bodyRefusal(req: IncomingMessage, maxBytes: number) {
+// Refused before anything runs: an answer the client cannot take must not follow a write.
+const NOT_ACCEPTABLE = {
+  status: 406,
+  code: 'NOT_ACCEPTABLE',
+  message: 'Accept application/json, application/graphql-response+json, text/event-stream or multipart/mixed',
+};
+
+function bodyRefusal(req: IncomingMessage, maxBytes: number, graphqlPath: string) {
   // The one exception: a mail client's one-click unsubscribe (RFC 8058) posts a form.
-  if (req.method === 'POST' && !req.url?.startsWith('/unsubscribe?') && !/^application\/(graphql(-response)?\+)?json\b/i.test(req.headers['content-type'] ?? '')) {
+  if (req.method === 'POST' && !req.url?.startsWith('/unsubscribe?') && !/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
     return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'POST a JSON body (Content-Type: application/json)' };
   }
+  if (req.url?.split('?')[0] === graphqlPath && !acceptable(req.headers.accept)) return NOT_ACCEPTABLE;
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) {
     return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `Request bodies are limited to ${maxBytes} bytes` };

@@ -112,13 +112,15 @@ describe('rate limits', () => {
     expect(ok.data.castVote.side).toBe('B');
   });
 
-  it('counts every aliased mutation in one document', async () => {
+  it('refuses a document of several mutations before any of them runs (aliases and fragments included)', async () => {
     const user = await createUser(t.db);
     const { token } = await issueSessionToken(t.sessions, user.id);
-    const cases = await Promise.all(Array.from({ length: 6 }, () => createCase(t.db)));
+    const cases = await Promise.all(Array.from({ length: 2 }, () => createCase(t.db)));
     const votes = cases.map((c, i) => `v${i}: castVote(caseId: "${c.id}", side: A) { side }`).join(' ');
     const result = await run(`mutation { ${votes} }`, { authorization: `Bearer ${token}` });
-    expect(errorCode(result)).toBe('RATE_LIMITED');
+    expect(errorCode(result)).toBe('BAD_USER_INPUT');
+    const viaFragment = await run(`mutation { ...Both } fragment Both on Mutation { ${votes} }`, { authorization: `Bearer ${token}` });
+    expect(errorCode(viaFragment)).toBe('BAD_USER_INPUT');
     expect(await t.db.vote.count({ where: { userId: user.id } })).toBe(0);
   });
 

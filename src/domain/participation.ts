@@ -27,7 +27,9 @@ export async function castVote(db: Db, userId: string, caseId: string, side: Sid
 
 export async function submitArgument(db: Db, userId: string, caseId: string, side: Side, text: string) {
   const body = text.trim();
-  if (body.length < ARGUMENT_MIN || body.length > ARGUMENT_MAX) {
+  // Characters as the database counts them (code points), not UTF-16 units.
+  const length = [...body].length;
+  if (length < ARGUMENT_MIN || length > ARGUMENT_MAX) {
     throw badInput(`An argument has ${ARGUMENT_MIN}–${ARGUMENT_MAX} characters`, 'body');
   }
   const inserted = await db.$queryRaw<{ id: string }[]>`

@@ -8,10 +8,20 @@ import { GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
  */
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Walked without recursion: however deep the variables, no stack overflow. */
 function unstorableIn(value: unknown): boolean {
-  if (typeof value === 'string') return UNSTORABLE.test(value);
-  if (Array.isArray(value)) return value.some(unstorableIn);
-  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => UNSTORABLE.test(k) || unstorableIn(v));
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (UNSTORABLE.test(v)) return true;
+    } else if (v && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        if (!Array.isArray(v) && UNSTORABLE.test(k)) return true;
+        stack.push(child);
+      }
+    }
+  }
   return false;
 }
 

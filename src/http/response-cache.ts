@@ -3,6 +3,7 @@ import { createInMemoryCache, useResponseCache, type Cache } from '@graphql-yoga
 import { Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { PubSub } from '../events.js';
+import { depthOf, MAX_DEPTH } from '../graphql/operation-input.js';
 
 /**
  * Schema coordinates whose values are the same for every caller: an operation is cached only
@@ -120,7 +121,8 @@ export function publicResponseCache(pubsub: PubSub, periods: readonly string[]) 
     session: () => null,
     // Before execution (the lookup by key, If-None-Match) nothing is decided yet: look up; the
     // store only holds public results. At execution, only public operations are cached.
-    enabled: (_request, context) => decided.get(context)?.cacheable ?? true,
+    // No request over graphql-ws (the fan-out shares executions there): never cached.
+    enabled: (request, context) => request != null && (decided.get(context)?.cacheable ?? true),
     // LeaderboardEntry has no `id`; its userId identifies it, so the entries are recorded as
     // entities and invalidating the type finds them.
     idFields: ['id', 'userId'],
@@ -130,8 +132,9 @@ export function publicResponseCache(pubsub: PubSub, periods: readonly string[]) 
     onTtl: ({ ttl, context }) => (decided.get(context)?.generation === generation ? ttl : 0),
     // The default hashes with WebCrypto (a promise per request); node:crypto is synchronous, and a
     // query text seen to be uncacheable is not hashed at all (it parses to the same document).
+    // Variables nested past what any operation accepts are refused before execution; never keyed.
     buildResponseCacheKey: ({ documentString, variableValues, operationName, sessionId }) =>
-      uncacheableQueries.has(documentString)
+      uncacheableQueries.has(documentString) || depthOf(variableValues ?? {}, MAX_DEPTH) > MAX_DEPTH
         ? UNCACHEABLE_KEY
         : createHash('sha256')
             .update(`${documentString}|${operationName ?? ''}|${JSON.stringify(variableValues ?? {})}|${sessionId ?? ''}`)

@@ -1,4 +1,4 @@
-import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { createYoga } from 'graphql-yoga';
 import type { WebSocketServer } from 'ws';
@@ -65,8 +65,19 @@ export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick
           if (!(error instanceof GraphQLError)) throw error;
           return [coded(error)];
         }
-        const errors = envelope.validate(envelope.schema, document);
+        // Validation rules that throw (armor's limits: aliases, depth, cost, directives) are this
+        // operation's error too, as is an operationName that names no operation in the document.
+        let errors: readonly GraphQLError[];
+        try {
+          errors = envelope.validate(envelope.schema, document);
+        } catch (error) {
+          if (!(error instanceof GraphQLError)) throw error;
+          return [coded(error)];
+        }
         if (errors.length > 0) return errors.map(coded);
+        if (!getOperationAST(document, params.operationName ?? undefined)) {
+          return [coded(new GraphQLError(params.operationName ? `No operation named "${params.operationName}"` : 'Name the operation to run (operationName)'))];
+        }
         const root: WsRoot = { execute: envelope.execute, subscribe: envelope.subscribe, delivery: { socket: ctx.extra.socket, id } };
         const args: ExecutionArgs = {
           schema: envelope.schema,

@@ -131,14 +131,15 @@ builder.mutationFields((t) => ({
     authScopes: { signedIn: true },
     description: 'Submit a dilemma. It stays PENDING until the AI judge has ruled on it and sealed the ruling.',
     args: { input: t.arg({ type: CaseInput, required: true }) },
-    resolve: async (_query, _root, { input }, ctx) => {
+    resolve: async (query, _root, { input }, ctx) => {
       const submitted = await submitCase(ctx.db, ctx.viewer!.id, input, {
         rewardPool: ctx.config.CASE_REWARD_POOL,
         durationHours: ctx.config.CASE_DURATION_HOURS,
         submissionsPerDay: ctx.config.CASE_SUBMISSIONS_PER_DAY,
       });
       ctx.sealer.ruleSoon(submitted.id);
-      return submitted;
+      // Read back with what the selection needs (counts, relations), as every Prisma field does.
+      return ctx.db.case.findUniqueOrThrow({ ...query, where: { id: submitted.id } });
     },
   }),
 }));
