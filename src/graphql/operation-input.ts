@@ -84,6 +84,13 @@ function rootFieldCount(document: DocumentNode, operationName: string | null | u
   return names.size;
 }
 
+/** A subscription over HTTP needs a streaming answer: Server-Sent Events or multipart. */
+function streamRefusal(context: { request?: Request }): GraphQLError | null {
+  const accept = context.request?.headers.get('accept');
+  if (!context.request || (accept && /text\/event-stream|multipart\/mixed/i.test(accept))) return null;
+  return new GraphQLError('A subscription needs Accept: text/event-stream (or multipart/mixed), or a WebSocket', { extensions: { code: 'NOT_ACCEPTABLE' } });
+}
+
 export function refuseBadOperationInput(): Plugin {
   const check = (args: { document: DocumentNode; variableValues?: unknown; operationName?: string | null }) => {
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
@@ -97,7 +104,7 @@ export function refuseBadOperationInput(): Plugin {
       if (error) setResultAndStopExecution({ errors: [error] });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const error = check(args);
+      const error = check(args) ?? streamRefusal(args.contextValue as { request?: Request });
       if (error) setResultAndStopExecution({ errors: [error] });
     },
   };
