@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,8 +48,72 @@ export async function createSoakDatabase(serverUrl: string, template: string | n
   return { name, url, drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
+export interface RpcCall {
+  methods: string;
+  started: number;
+}
+
+/**
+ * A JSON-RPC pass-through in front of the chain node that knows which calls are in flight and
+ * how long each kind took: a call the node never answers shows here by name.
+ */
+async function startRpcWatch(target: string) {
+  const inFlight = new Map<number, RpcCall>();
+  const byMethod = new Map<string, { calls: number; maxMs: number }>();
+  const aborts = new Set<AbortController>();
+  let seq = 0;
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    let methods = 'unparsed';
+    try {
+      const parsed = JSON.parse(body) as { method: string } | { method: string }[];
+      methods = Array.isArray(parsed) ? parsed.map((p) => p.method).join(',') : parsed.method;
+    } catch {
+      // forwarded as it is
+    }
+    const id = ++seq;
+    const call = { methods, started: Date.now() };
+    inFlight.set(id, call);
+    const abort = new AbortController();
+    aborts.add(abort);
+    try {
+      const answer = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: abort.signal });
+      const text = await answer.text();
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(text);
+    } catch {
+      res.writeHead(502).end();
+    } finally {
+      aborts.delete(abort);
+      inFlight.delete(id);
+      for (const method of methods.split(',')) {
+        const m = byMethod.get(method) ?? { calls: 0, maxMs: 0 };
+        m.calls++;
+        m.maxMs = Math.max(m.maxMs, Date.now() - call.started);
+        byMethod.set(method, m);
+      }
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    /** Calls waiting for the node for longer than `ms`. */
+    waiting: (ms: number) => [...inFlight.values()].filter((c) => Date.now() - c.started > ms).map((c) => `${c.methods} for ${Date.now() - c.started} ms`),
+    stats: () => [...byMethod].sort(([a], [b]) => a.localeCompare(b)).map(([method, m]) => ({ method, ...m })),
+    async close() {
+      for (const abort of aborts) abort.abort();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 export interface SoakChain {
+  /** What the servers are given: the watch in front of the node. */
   rpcUrl: string;
+  watch: Awaited<ReturnType<typeof startRpcWatch>>;
   ownerKey: string;
   owner: string;
   registry: string;
@@ -74,8 +140,10 @@ export async function startSoakChain(): Promise<SoakChain> {
     };
     const registry = await deploy(registryArtifact);
     const token = await deploy(pointsArtifact);
+    const watch = await startRpcWatch(dev.rpcUrl);
     return {
-      rpcUrl: dev.rpcUrl,
+      rpcUrl: watch.url,
+      watch,
       ownerKey: dev.ownerKey,
       owner: signer.address,
       registry,
@@ -83,6 +151,7 @@ export async function startSoakChain(): Promise<SoakChain> {
       provider,
       async stop() {
         provider.destroy();
+        await watch.close();
         await dev.stop();
       },
     };
@@ -146,7 +215,7 @@ export async function spawnServer(name: string, env: Record<string, string>): Pr
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const server = {
+  const server: ServerProcess = {
     name,
     child,
     pid: child.pid!,
@@ -164,7 +233,7 @@ export async function spawnServer(name: string, env: Record<string, string>): Pr
         resolve({ code, signal });
       }),
     ),
-  } satisfies ServerProcess as ServerProcess;
+  };
   let onPort: (port: number) => void = () => undefined;
   const portKnown = new Promise<number>((resolve) => (onPort = resolve));
   lines(child.stdout!, (line) => {

@@ -180,13 +180,13 @@ export class Load {
     for (const { node } of r.data?.cases.edges ?? []) {
       this.closed.add(node.id);
       this.open.delete(node.id);
+      // Closure writes the status and the settlement in one transaction: never one without the other.
       const s = node.settlement;
-      if (!s) continue; // closed, settlement being written in the same transaction: never null once CLOSED
-      if (s.paid + s.treasury !== s.pool || s.byKind.reduce((a, k) => a + k.points, 0) !== s.paid) {
+      if (!s) this.problem(`closed case ${node.id} without settlement`);
+      else if (s.paid + s.treasury !== s.pool || s.byKind.reduce((a, k) => a + k.points, 0) !== s.paid) {
         this.problem(`settlement of ${node.id} does not add up: ${JSON.stringify(s)}`);
       }
     }
-    for (const { node } of r.data?.cases.edges ?? []) if (!node.settlement) this.problem(`closed case ${node.id} without settlement`);
   }
 
   async readBoard() {
