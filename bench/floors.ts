@@ -250,3 +250,46 @@ export async function dropCase(db: Db, caseId: string): Promise<void> {
   await reopenCase(db, caseId);
   await db.$executeRaw`DELETE FROM cases WHERE id = ${caseId}::uuid`;
 }
+
+/**
+ * The analytics rows of the UTC days first..last (midnights) by hand, in one statement: each
+ * figure a correlated aggregate per day over the same indexed ranges, retention by EXISTS.
+ */
+export async function analyticsFloor(db: Db, first: Date, last: Date, now: Date): Promise<void> {
+  await db.$executeRaw`
+    INSERT INTO daily_stats (day, new_users, active_users, votes, arguments, upvotes, cases_opened, cases_closed,
+      points_off_chain, points_on_chain, crowd_agreement, median_participants, retention_day1, retention_day7, computed_at, run_id)
+    SELECT d::date,
+      (SELECT count(*) FROM users WHERE created_at >= d AND created_at < d + interval '1 day'),
+      (SELECT count(*) FROM (SELECT user_id FROM votes_all WHERE created_at >= d AND created_at < d + interval '1 day'
+        UNION SELECT user_id FROM arguments WHERE created_at >= d AND created_at < d + interval '1 day'
+        UNION SELECT user_id FROM argument_upvotes_all WHERE created_at >= d AND created_at < d + interval '1 day') a),
+      (SELECT count(*) FROM votes_all WHERE created_at >= d AND created_at < d + interval '1 day'),
+      (SELECT count(*) FROM arguments WHERE created_at >= d AND created_at < d + interval '1 day'),
+      (SELECT count(*) FROM argument_upvotes_all WHERE created_at >= d AND created_at < d + interval '1 day'),
+      (SELECT count(*) FROM cases WHERE opens_at >= d AND opens_at < d + interval '1 day' AND status IN ('OPEN', 'CLOSED')),
+      (SELECT count(*) FROM cases WHERE closed_at >= d AND closed_at < d + interval '1 day'),
+      (SELECT coalesce(sum(amount), 0) FROM rewards WHERE status = 'COMPLETED' AND payout_tx_id IS NULL AND completed_at >= d AND completed_at < d + interval '1 day'),
+      (SELECT coalesce(sum(amount), 0) FROM rewards WHERE status = 'COMPLETED' AND payout_tx_id IS NOT NULL AND completed_at >= d AND completed_at < d + interval '1 day'),
+      (SELECT avg(CASE WHEN s.votes_a > s.votes_b THEN (s.winning_side = 'A')::int WHEN s.votes_b > s.votes_a THEN (s.winning_side = 'B')::int END)
+        FROM cases c JOIN case_settlements s ON s.case_id = c.id WHERE s.outcome = 'SETTLED' AND c.closed_at >= d AND c.closed_at < d + interval '1 day'),
+      (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.participant_count)
+        FROM cases c JOIN case_settlements s ON s.case_id = c.id WHERE c.closed_at >= d AND c.closed_at < d + interval '1 day'),
+      CASE WHEN d + interval '2 days' <= ${now}::timestamptz THEN (SELECT avg((EXISTS (
+          SELECT 1 FROM votes_all WHERE user_id = u.id AND created_at >= d + interval '1 day' AND created_at < d + interval '2 days'
+          UNION ALL SELECT 1 FROM arguments WHERE user_id = u.id AND created_at >= d + interval '1 day' AND created_at < d + interval '2 days'
+          UNION ALL SELECT 1 FROM argument_upvotes_all WHERE user_id = u.id AND created_at >= d + interval '1 day' AND created_at < d + interval '2 days'))::int)
+        FROM users u WHERE u.created_at >= d AND u.created_at < d + interval '1 day') END,
+      CASE WHEN d + interval '8 days' <= ${now}::timestamptz THEN (SELECT avg((EXISTS (
+          SELECT 1 FROM votes_all WHERE user_id = u.id AND created_at >= d + interval '7 days' AND created_at < d + interval '8 days'
+          UNION ALL SELECT 1 FROM arguments WHERE user_id = u.id AND created_at >= d + interval '7 days' AND created_at < d + interval '8 days'
+          UNION ALL SELECT 1 FROM argument_upvotes_all WHERE user_id = u.id AND created_at >= d + interval '7 days' AND created_at < d + interval '8 days'))::int)
+        FROM users u WHERE u.created_at >= d AND u.created_at < d + interval '1 day') END,
+      ${now}, NULL
+    FROM generate_series(${first}::timestamptz, ${last}::timestamptz, interval '1 day') d
+    ON CONFLICT (day) DO UPDATE SET new_users = EXCLUDED.new_users, active_users = EXCLUDED.active_users, votes = EXCLUDED.votes,
+      arguments = EXCLUDED.arguments, upvotes = EXCLUDED.upvotes, cases_opened = EXCLUDED.cases_opened, cases_closed = EXCLUDED.cases_closed,
+      points_off_chain = EXCLUDED.points_off_chain, points_on_chain = EXCLUDED.points_on_chain, crowd_agreement = EXCLUDED.crowd_agreement,
+      median_participants = EXCLUDED.median_participants, retention_day1 = EXCLUDED.retention_day1, retention_day7 = EXCLUDED.retention_day7,
+      computed_at = EXCLUDED.computed_at, run_id = EXCLUDED.run_id`;
+}

@@ -8,14 +8,17 @@ import { createPubSub } from 'graphql-yoga';
 import { createPrismaClient, type Db } from '../src/db.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { deployMigrations } from '../src/db/migrations.js';
+import { addDays, computeDays, dayOf, RECOMPUTE_DAYS } from '../src/domain/analytics.js';
 import { awardBadges } from '../src/domain/badges-award.js';
 import { PERIODS, rankOf } from '../src/domain/leaderboard.js';
 import { recordLedger } from '../src/domain/reveal.js';
 import { closeCase } from '../src/domain/settlement.js';
 import type { Topics } from '../src/events.js';
 import type { LeaderboardPeriod } from '../src/generated/prisma/enums.js';
+import { analyticsJob } from '../src/jobs/analytics.js';
 import { leaderboardJob } from '../src/jobs/leaderboard.js';
 import {
+  analyticsFloor,
   badgesFloor,
   closureFloor,
   createDueCase,
@@ -37,7 +40,7 @@ const { values: opts } = parseArgs({
     'data-dir': { type: 'string', default: '.tmp/bench-pglite' },
     'skip-seed': { type: 'boolean', default: false },
     reps: { type: 'string', default: '3' },
-    only: { type: 'string', default: 'leaderboard,rank,badges,closure,http,fanout,start' },
+    only: { type: 'string', default: 'leaderboard,rank,badges,closure,analytics,http,fanout,start' },
   },
 });
 const USERS = Number(opts.users);
@@ -208,6 +211,20 @@ async function benchClosure(db: Db) {
   Object.assign(figures, { 'closure.project_ms': project.median, 'closure.floor_ms': floor.median, 'closure.ledger_ms': ledger.median });
 }
 
+async function benchAnalytics(db: Db) {
+  console.log('analytics job:');
+  const now = new Date();
+  const [first, last] = [addDays(dayOf(now), -RECOMPUTE_DAYS), addDays(dayOf(now), -1)];
+  const backfill = await time('backfill, every day since the first user', () => analyticsJob.run({ db }, { now, signal: new AbortController().signal, trigger: 'manual' }), {
+    reps: 1,
+    before: () => db.dailyStat.deleteMany(),
+  });
+  const daily = await time(`daily run (the last ${RECOMPUTE_DAYS} days again)`, () => computeDays(db, first, last, now, null));
+  const floor = await time('floor (one hand-written statement)', () => analyticsFloor(db, first, last, now));
+  ratio('Verdict / floor', daily, floor);
+  Object.assign(figures, { 'analytics.backfill_ms': backfill.median, 'analytics.daily_ms': daily.median, 'analytics.daily_floor_ms': floor.median });
+}
+
 async function main() {
   const embedded = url ? null : await startEmbeddedPostgres({ dataDir });
   const poolConfig = url ? { connectionString: url } : embedded!.poolConfig;
@@ -222,6 +239,7 @@ async function main() {
   if (sections.has('rank')) await benchRank(db);
   if (sections.has('badges')) await benchBadges(db);
   if (sections.has('closure')) await benchClosure(db);
+  if (sections.has('analytics')) await benchAnalytics(db);
   await db.$disconnect();
   await embedded?.stop();
 

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPubSub } from 'graphql-yoga';
 import {
+  analyticsFloor,
   badgesFloor,
   closureFloor,
   createDueCase,
@@ -15,6 +16,7 @@ import {
 } from '../bench/floors.js';
 import { seed } from '../bench/seed.js';
 import type { Db } from '../src/db.js';
+import { addDays, computeDays, dayOf } from '../src/domain/analytics.js';
 import { awardBadges } from '../src/domain/badges-award.js';
 import { PERIODS, refreshLeaderboard } from '../src/domain/leaderboard.js';
 import { closeCase } from '../src/domain/settlement.js';
@@ -90,6 +92,21 @@ describe('benchmark floors write what Verdict writes', () => {
     expect(await badgeState()).toEqual(before);
     await badgesFloor(db, now);
     expect(await badgeState()).toEqual(project);
+  });
+
+  it('analytics: the job and the floor write the same daily rows', async () => {
+    const now = new Date();
+    const first = addDays(dayOf(now), -8);
+    const last = addDays(dayOf(now), -1);
+    const rows = () => db.$queryRaw<unknown[]>`SELECT day, new_users, active_users, votes, arguments, upvotes, cases_opened, cases_closed,
+      points_off_chain, points_on_chain, crowd_agreement, median_participants, retention_day1, retention_day7 FROM daily_stats ORDER BY day`;
+    await computeDays(db, first, last, now, null);
+    const project = await rows();
+    expect(project).toHaveLength(8);
+    expect(project.some((r) => (r as { votes: number }).votes > 0)).toBe(true);
+    await db.dailyStat.deleteMany();
+    await analyticsFloor(db, first, last, now);
+    expect(await rows()).toEqual(project);
   });
 
   it('closure: Verdict and the floor pay the same lines and settle the same way', async () => {
