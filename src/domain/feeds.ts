@@ -138,6 +138,8 @@ function parseRedditListing(text: string, url: string): FeedItem[] {
     const permalink = field(post, 'permalink');
     // Permalinks are site paths; anything else could point the link at another host.
     if (typeof permalink !== 'string' || !permalink.startsWith('/') || permalink.startsWith('//')) return null;
+    // A moderators' pinned post (rules, a monthly thread) is not a topic people are discussing.
+    if (field(post, 'stickied') === true) return null;
     const created = field(post, 'created_utc');
     return {
       source: redditSource(permalink) ?? fallbackSource,
