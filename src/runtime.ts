@@ -28,6 +28,20 @@ export async function startRuntime(
   options: { inMemoryChain?: boolean; chain?: Chain } = {},
 ): Promise<Runtime> {
   const chain = options.chain ?? (await openChain(config, log, { inMemory: options.inMemoryChain ?? false }));
+  if (config.DATABASE_URL) {
+    // Servers sharing the database share the chain key: one send at a time across all of them,
+    // under a transaction-scoped advisory lock (the embedded database has one server only).
+    const key = `verdict:chain-send:${chain.chainId}:${chain.receiptSigner.toLowerCase()}`;
+    chain.useSendLock((send) =>
+      db.$transaction(
+        async (tx) => {
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
+          return send();
+        },
+        { maxWait: 4 * config.CHAIN_RPC_TIMEOUT_MS, timeout: 4 * config.CHAIN_RPC_TIMEOUT_MS },
+      ),
+    );
+  }
   const judge = createJudge(config, log);
   const events = createEvents(config.REDIS_URL, { prefix: config.REDIS_PREFIX, log });
   const pubsub = events.pubsub;

@@ -62,6 +62,11 @@ export interface Chain {
   latestBlockTime(): Promise<Date>;
   /** The address whose signature (EIP-191 personal message) is on vote receipts: the chain key. */
   readonly receiptSigner: string;
+  /**
+   * Makes every send (nonce read, sign, record, broadcast) also hold `lock`: servers sharing one
+   * key and one database then never race for a nonce. Without it, sends are serialized per process.
+   */
+  useSendLock(lock: <T>(send: () => Promise<T>) => Promise<T>): void;
   signReceipt(digest: string): Promise<string>;
   /** The transaction that committed this key, from the registry's events; null when none. */
   findCommit(caseKey: string): Promise<{ hash: string; blockNumber: bigint } | null>;
@@ -175,8 +180,9 @@ async function connect(opts: ConnectOptions): Promise<Chain> {
   // One send at a time, each with the nonce the chain counts (pending included): a dropped or
   // refused transaction leaves no gap behind, as a locally counted nonce would.
   let queue: Promise<unknown> = Promise.resolve();
+  let sendLock = <T>(send: () => Promise<T>) => send();
   const serialized = <T>(send: (nonce: number) => Promise<T>): Promise<T> => {
-    const next = queue.then(async () => send(await provider.getTransactionCount(owner, 'pending')));
+    const next = queue.then(() => sendLock(async () => send(await provider.getTransactionCount(owner, 'pending'))));
     queue = next.catch(() => undefined);
     return next;
   };
@@ -243,6 +249,9 @@ async function connect(opts: ConnectOptions): Promise<Chain> {
       return new Date(Number(block!.timestamp) * 1000);
     },
     receiptSigner: owner,
+    useSendLock(lock) {
+      sendLock = lock;
+    },
     signReceipt: (digest) => signer.signMessage(getBytes(digest)),
     findCommit: (caseKey) => findEvent('Committed', caseKey),
     findReveal: (caseKey) => findEvent('Revealed', caseKey),
