@@ -1,4 +1,4 @@
-import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
+import type OpenAI from 'openai';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { JudgeError, type Inspiration, type Judge } from './judge.js';
@@ -33,19 +33,15 @@ type Schema = (typeof JSON_SCHEMAS)[keyof typeof JSON_SCHEMAS];
 export class OpenAIJudge implements Judge {
   readonly source = 'AI' as const;
   readonly name: string;
-  private readonly client: OpenAI;
+  /** Made on first use: the SDK is loaded only when a case is written or ruled. */
+  private client: OpenAI | undefined;
+  private sdk: typeof import('openai') | undefined;
 
   constructor(
     private readonly options: OpenAIJudgeOptions,
     private readonly log: Logger,
   ) {
     this.name = options.model;
-    this.client = new OpenAI({
-      apiKey: options.apiKey,
-      baseURL: options.baseURL ?? null,
-      timeout: options.timeoutMs,
-      maxRetries: options.maxRetries,
-    });
   }
 
   writeCase(inspiration?: Inspiration) {
@@ -89,6 +85,13 @@ export class OpenAIJudge implements Judge {
 
   private async complete(prompt: string, jsonSchema: Schema) {
     try {
+      this.sdk ??= await import('openai');
+      this.client ??= new this.sdk.default({
+        apiKey: this.options.apiKey,
+        baseURL: this.options.baseURL ?? null,
+        timeout: this.options.timeoutMs,
+        maxRetries: this.options.maxRetries,
+      });
       const completion = await this.client.chat.completions.create({
         model: this.options.model,
         messages: [
@@ -102,8 +105,8 @@ export class OpenAIJudge implements Judge {
       return message;
     } catch (error) {
       if (error instanceof JudgeError) throw error;
-      if (error instanceof APIConnectionTimeoutError) throw new JudgeError('timeout', 'The model did not answer in time', { cause: error });
-      if (error instanceof APIError) throw new JudgeError('http', `The model endpoint failed: ${error.message}`, { cause: error });
+      if (this.sdk && error instanceof this.sdk.APIConnectionTimeoutError) throw new JudgeError('timeout', 'The model did not answer in time', { cause: error });
+      if (this.sdk && error instanceof this.sdk.APIError) throw new JudgeError('http', `The model endpoint failed: ${error.message}`, { cause: error });
       throw error;
     }
   }

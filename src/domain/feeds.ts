@@ -1,4 +1,8 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+
+// fast-xml-parser is loaded with the first XML feed, not at start-up (its CommonJS build, so parsing stays synchronous).
+let fxp: typeof import('fast-xml-parser') | undefined;
+const xml = () => (fxp ??= createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser'));
 
 /** One trending topic from a feed: the raw material the topic-scan job turns into a case. */
 export interface FeedItem {
@@ -166,7 +170,7 @@ function redditSource(path: string | undefined): string | null {
  * `htmlEntities` turns on numeric references (`&#8217;`), which XML requires and feeds use.
  */
 const xmlParser = () =>
-  new XMLParser({
+  new (xml().XMLParser)({
     ignoreAttributes: false,
     parseTagValue: false,
     htmlEntities: true,
@@ -183,7 +187,7 @@ function parseXmlFeed(text: string, url: string): FeedItem[] {
   let document: unknown;
   try {
     // The parser itself is lenient (it closes what is left open), so well-formedness is checked first.
-    const valid = XMLValidator.validate(text);
+    const valid = xml().XMLValidator.validate(text);
     if (valid !== true) throw new FeedError(url, `malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
     document = xmlParser().parse(text);
   } catch (error) {

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import { AppError, badInput } from '../errors.js';
@@ -12,13 +12,16 @@ export interface Mailer {
 
 /** SMTP_URL's server through nodemailer, or null when e-mail is not configured. */
 export function createMailer(config: Config): Mailer | null {
-  if (!config.SMTP_URL) return null;
-  const transport = nodemailer.createTransport(config.SMTP_URL);
+  const url = config.SMTP_URL;
+  if (!url) return null;
+  // nodemailer is loaded with the first message, not at start-up.
+  let transport: Promise<Transporter> | undefined;
   return {
     async send({ to, subject, text, headers }) {
-      await transport.sendMail({ from: config.MAIL_FROM, to, subject, text, headers });
+      transport ??= import('nodemailer').then((m) => m.default.createTransport(url));
+      await (await transport).sendMail({ from: config.MAIL_FROM, to, subject, text, headers });
     },
-    close: () => transport.close(),
+    close: () => void transport?.then((t) => t.close()),
   };
 }
 
