@@ -137,9 +137,11 @@ builder.mutationFields((t) => ({
         durationHours: ctx.config.CASE_DURATION_HOURS,
         submissionsPerDay: ctx.config.CASE_SUBMISSIONS_PER_DAY,
       });
+      // Read back with what the selection needs (counts, relations), as every Prisma field does,
+      // before the judge starts on it: the answer is the case as submitted.
+      const stored = await ctx.db.case.findUniqueOrThrow({ ...query, where: { id: submitted.id } });
       ctx.sealer.ruleSoon(submitted.id);
-      // Read back with what the selection needs (counts, relations), as every Prisma field does.
-      return ctx.db.case.findUniqueOrThrow({ ...query, where: { id: submitted.id } });
+      return stored;
     },
   }),
 }));
