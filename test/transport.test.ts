@@ -143,3 +143,17 @@ describe('subscriptions', () => {
     }
   });
 });
+
+describe('graphql-ws protocol mistakes', () => {
+  it('closes with 4400 (bad request), not 4500, when a client sends a message only the server may send', async () => {
+    for (const type of ['next', 'error', 'connection_ack']) {
+      const socket = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+      await new Promise((resolve) => socket.once('message', resolve)); // connection_ack
+      socket.send(JSON.stringify({ type, id: '1', payload: { data: {} } }));
+      expect({ type, code: await closed }).toEqual({ type, code: 4400 });
+    }
+  });
+});

@@ -17,6 +17,18 @@ const coded = (error: GraphQLError) =>
     ? error
     : new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } });
 
+const SERVER_ONLY = new Set(['next', 'error', 'connection_ack']);
+
+/** The `type` of a graphql-transport-ws message, if it is JSON with one (anything else is graphql-ws's to refuse). */
+function messageType(data: unknown): string | undefined {
+  try {
+    const message: unknown = JSON.parse(String(data));
+    return message && typeof message === 'object' && typeof (message as { type?: unknown }).type === 'string' ? (message as { type: string }).type : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * graphql-ws on `wsServer`, each operation through yoga's envelop pipeline (parse and validation
  * caches, plugins, context). Public subscriptions are shared per operation and variables
@@ -38,6 +50,12 @@ export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick
       else socketsFrom.delete(address);
     });
     if (open > limits.sockets) socket.close(CLOSE_TOO_MANY_SOCKETS, `Too many connections from this address (at most ${limits.sockets})`);
+    // A message only the server may send (next, error, connection_ack) is the client's mistake:
+    // 4400 Bad Request, before graphql-ws (whose own listener comes later) would answer 4500.
+    socket.on('message', (data) => {
+      const type = messageType(data);
+      if (type && SERVER_ONLY.has(type)) socket.close(4400, `Unexpected message of type ${type} received`);
+    });
   });
   const server = useServer<Record<string, unknown>>(
     {
