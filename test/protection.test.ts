@@ -121,6 +121,12 @@ describe('rate limits', () => {
     expect(errorCode(result)).toBe('BAD_USER_INPUT');
     const viaFragment = await run(`mutation { ...Both } fragment Both on Mutation { ${votes} }`, { authorization: `Bearer ${token}` });
     expect(errorCode(viaFragment)).toBe('BAD_USER_INPUT');
+    // A cursor in a mutation's answer: whose list it is would be known only after the write.
+    const cursor = Buffer.from(`GPC:S:${cases[1]!.id}`).toString('base64');
+    const paged = await run(`mutation { castVote(caseId: "${cases[0]!.id}", side: A) { case { arguments(first: 5, after: "${cursor}") { edges { cursor } } } } }`, {
+      authorization: `Bearer ${token}`,
+    });
+    expect(errorCode(paged)).toBe('BAD_USER_INPUT');
     expect(await t.db.vote.count({ where: { userId: user.id } })).toBe(0);
   });
 

@@ -9,7 +9,8 @@ import { MAX_PAGE } from './paging.js';
  * - variables nested deeper than MAX_DEPTH (they would exhaust the stack further on);
  * - page sizes (`first`, `last`) below 0 or above MAX_PAGE, and cursors (`after`, `before`)
  *   that are not a cursor of this API, on any field at any depth;
- * - a mutation with more than one root field: one that fails would hide that another was done.
+ * - a mutation with more than one root field: one that fails would hide that another was done;
+ * - a cursor anywhere in a mutation (whose list it belongs to is known only after the write).
  * Each as BAD_USER_INPUT.
  */
 export const MAX_DEPTH = 32;
@@ -44,7 +45,7 @@ function valueOf(node: ValueNode, variables: Record<string, unknown>): unknown {
   return undefined; // any other kind is the validator's to refuse
 }
 
-function pagingRefusal(document: DocumentNode, variables: Record<string, unknown>): GraphQLError | null {
+function pagingRefusal(document: DocumentNode, variables: Record<string, unknown>, mutation: boolean): GraphQLError | null {
   let found: GraphQLError | null = null;
   visit(document, {
     [Kind.ARGUMENT]: (node) => {
@@ -56,6 +57,10 @@ function pagingRefusal(document: DocumentNode, variables: Record<string, unknown
         found = refusal(`${name} must be between 0 and ${MAX_PAGE}`, name);
       } else if ((name === 'after' || name === 'before') && !isCursor(value)) {
         found = refusal('Not a cursor of this API', name);
+      } else if ((name === 'after' || name === 'before') && mutation) {
+        // Whose list a cursor belongs to is known only once the mutation has run: its answer
+        // shows first pages; later pages are for queries.
+        found = refusal('A mutation answers with first pages: page on with a query', name);
       }
     },
   });
@@ -95,8 +100,9 @@ export function refuseBadOperationInput(): Plugin {
   const check = (args: { document: DocumentNode; variableValues?: unknown; operationName?: string | null }) => {
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     if (depthOf(variables, MAX_DEPTH) > MAX_DEPTH) return refusal(`Variables may nest at most ${MAX_DEPTH} levels deep`);
-    if (rootFieldCount(args.document, args.operationName) > 1) return refusal('One mutation field per operation: send the others in their own requests');
-    return pagingRefusal(args.document, variables);
+    const mutation = getOperationAST(args.document, args.operationName)?.operation === 'mutation';
+    if (mutation && rootFieldCount(args.document, args.operationName) > 1) return refusal('One mutation field per operation: send the others in their own requests');
+    return pagingRefusal(args.document, variables, mutation);
   };
   return {
     onExecute({ args, setResultAndStopExecution }) {
