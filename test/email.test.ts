@@ -43,14 +43,7 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-async function ask(query: string, token?: string) {
-  const response = await t.app.yoga.fetch('http://verdict.test/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query }),
-  });
-  return response.json();
-}
+const ask = (query: string, token?: string) => t.query(query, token);
 
 /** A signed-in user with a verified address (through the code mailed to it). */
 async function verifiedUser(address: string) {

@@ -20,13 +20,9 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
+/** The answer's data, which must come without errors. */
 async function ask(query: string, token?: string) {
-  const response = await t.app.yoga.fetch('http://verdict.test/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query }),
-  });
-  const body = await response.json();
+  const body = await t.query(query, token);
   expect(body.errors).toBeUndefined();
   return body.data;
 }

@@ -15,14 +15,7 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-async function ask(query: string, token?: string) {
-  const response = await t.app.yoga.fetch('http://verdict.test/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query }),
-  });
-  return response.json();
-}
+const ask = (query: string, token?: string) => t.query(query, token);
 const tokenOf = async (userId: string) => (await issueSessionToken(t.sessions, userId)).token;
 
 /** A sealed case (as the judge writes them), voted on by `sides`, then closed by the job. */

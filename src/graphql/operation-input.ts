@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, getOperationAST, visit, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import { GraphQLError, Kind, getOperationAST, visit, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { isUuid } from './ids.js';
 import { MAX_PAGE } from './paging.js';
@@ -67,9 +67,7 @@ function pagingRefusal(document: DocumentNode, variables: Record<string, unknown
   return found;
 }
 
-function rootFieldCount(document: DocumentNode, operationName: string | null | undefined): number {
-  const operation = getOperationAST(document, operationName);
-  if (operation?.operation !== 'mutation') return 0;
+function rootFieldCount(document: DocumentNode, operation: OperationDefinitionNode): number {
   const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
   const names = new Set<string>();
   const seen = new Set<string>();
@@ -100,8 +98,9 @@ export function refuseBadOperationInput(): Plugin {
   const check = (args: { document: DocumentNode; variableValues?: unknown; operationName?: string | null }) => {
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     if (depthOf(variables, MAX_DEPTH) > MAX_DEPTH) return refusal(`Variables may nest at most ${MAX_DEPTH} levels deep`);
-    const mutation = getOperationAST(args.document, args.operationName)?.operation === 'mutation';
-    if (mutation && rootFieldCount(args.document, args.operationName) > 1) return refusal('One mutation field per operation: send the others in their own requests');
+    const operation = getOperationAST(args.document, args.operationName);
+    const mutation = operation?.operation === 'mutation';
+    if (mutation && rootFieldCount(args.document, operation) > 1) return refusal('One mutation field per operation: send the others in their own requests');
     return pagingRefusal(args.document, variables, mutation);
   };
   return {

@@ -57,9 +57,22 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     return (await response.json()) as ExecutionResult<TResult>;
   }
 
+  /** A document written as text (no codegen), POSTed; the whole JSON answer (data and errors). */
+  async function query(text: string, token?: string) {
+    const response = await app.yoga.fetch(`http://verdict.test${config.GRAPHQL_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query: text }),
+    });
+    // Untyped, as tests read whatever they asked for.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return (await response.json()) as any;
+  }
+
   return {
     app,
     db: database.prisma,
+    query,
     embedded: database.embedded,
     config,
     pubsub,
