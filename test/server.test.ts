@@ -1,13 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresServerUrl } from './support/env.js';
 
-// The real entry point (`npm start` runs exactly this), as its own process.
-const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
+// The real entry point as `npm start` runs it: built first (its prestart), then plain node.
+const ROOT = path.resolve(import.meta.dirname, '..');
+const START = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const MAIN = path.join(ROOT, START.start!.replace(/^node /, ''));
+beforeAll(() => {
+  execFileSync('sh', ['-c', START.prestart!], { cwd: ROOT, stdio: 'inherit' });
+});
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-server-'));
 const children = new Set<ChildProcess>();
 afterAll(() => {
@@ -22,7 +27,7 @@ interface Server {
 }
 
 function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

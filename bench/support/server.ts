@@ -1,6 +1,6 @@
 // A Verdict server in a child process, as `npm start` runs it, for the benchmarks that measure
 // it from outside (HTTP throughput, subscription fan-out, start-up).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,11 +20,27 @@ export interface ServerProcess {
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
-/** Starts `node --import tsx src/main.ts` with `env` on a free port; resolves once /readyz says ready. */
+let built: boolean | undefined;
+
+/**
+ * The arguments `npm start` gives node (package.json's start script, e.g. its V8 flags), so a
+ * benchmark measures the server users run. BENCH_NODE_FLAGS adds node flags, for experiments.
+ */
+export function startArgs(): string[] {
+  // What `npm start` does first (its prestart script): src/ built into dist/.
+  built ??= spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: root, stdio: 'inherit' }).status === 0;
+  if (!built) throw new Error('npm run build failed');
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [node, ...args] = pkg.scripts.start.trim().split(/\s+/);
+  if (node !== 'node') throw new Error(`the start script should run node: ${pkg.scripts.start}`);
+  return [...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean), ...args];
+}
+
+/** Starts the server as `npm start` does (startArgs) with `env` on a free port; resolves once /readyz says ready. */
 export async function startServer(env: Record<string, string>, timeoutMs = 120_000): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'verdict-bench-'));
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, startArgs(), {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', WS_MAX_SOCKETS_PER_ADDRESS: '20000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

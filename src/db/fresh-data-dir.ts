@@ -5,7 +5,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CHILD = fileURLToPath(new URL('./fresh-data-dir-child.ts', import.meta.url));
+/** The child beside this module: TypeScript under tsx or vitest, JavaScript once built (dist/). */
+const BUILT = import.meta.url.endsWith('.js');
+const CHILD = fileURLToPath(new URL(`./fresh-data-dir-child.${BUILT ? 'js' : 'ts'}`, import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MIGRATIONS_DIR = path.join(ROOT, 'prisma', 'migrations');
 /** Where migrated databases are kept to copy from (beside other tools' caches; `npm ci` clears it). */
@@ -112,7 +114,7 @@ function saveTemplate(pgdata: string, template: string, applied: string[]): void
 
 function runChild(work: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CHILD, work], {
+    const child = spawn(process.execPath, [...(BUILT ? [] : ['--import', import.meta.resolve('tsx')]), CHILD, work], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
