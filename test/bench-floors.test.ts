@@ -18,7 +18,7 @@ import { seed } from '../bench/seed.js';
 import type { Db } from '../src/db.js';
 import { addDays, computeDays, dayOf } from '../src/domain/analytics.js';
 import { awardBadges } from '../src/domain/badges-award.js';
-import { PERIODS, refreshLeaderboard } from '../src/domain/leaderboard.js';
+import { PERIODS, refreshLeaderboards } from '../src/domain/leaderboard.js';
 import { closeCase } from '../src/domain/settlement.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 
@@ -56,7 +56,7 @@ describe('benchmark floors write what Verdict writes', () => {
   it('leaderboard: the job, its floor and the naive way store the same snapshot, distribution and top', async () => {
     const base = Date.now();
     const [project, floor, naive] = [new Date(base), new Date(base + 1000), new Date(base + 2000)];
-    for (const period of PERIODS) await refreshLeaderboard(db, period, project);
+    await refreshLeaderboards(db, project);
     for (const period of PERIODS) await leaderboardFloor(db, period, floor);
     for (const period of PERIODS) await leaderboardNaive(db, period, naive);
     const expected = await snapshotAt(project);
@@ -68,12 +68,12 @@ describe('benchmark floors write what Verdict writes', () => {
 
   it('leaderboard: a later run that recounts only changed users stores what a full count does', async () => {
     const t1 = new Date(Date.now() + 3600_000);
-    for (const period of PERIODS) await refreshLeaderboard(db, period, t1);
+    await refreshLeaderboards(db, t1);
     // Some users earn points; 13 hours later some of the week's and the day's points have aged out.
     const earned = await earnPoints(db, 150, new Date(t1.getTime() + 60_000));
     const t2 = new Date(t1.getTime() + 13 * 3600_000);
     const t2floor = new Date(t2.getTime() + 1);
-    for (const period of PERIODS) await refreshLeaderboard(db, period, t2);
+    await refreshLeaderboards(db, t2);
     for (const period of PERIODS) await leaderboardFloor(db, period, t2floor);
     const incremental = await snapshotAt(t2);
     expect(incremental).not.toEqual(await snapshotAt(t1));

@@ -114,10 +114,11 @@ describe('leaderboards', () => {
   it('repairs by the daily recount what changed behind its back, rewriting only rows that differ', async () => {
     // Everyone's last change is older than what a sync looks back at.
     await t.db.$executeRaw`UPDATE users SET updated_at = updated_at - interval '1 hour'`;
+    await t.db.$executeRaw`UPDATE rewards SET completed_at = completed_at - interval '1 hour'`;
     await t.db.$executeRaw`UPDATE leaderboard_sync SET rebuilt_at = rebuilt_at - interval '25 hours'`;
     await t.scheduler.runNow('leaderboard');
     const counted = () => t.db.$queryRaw<{ user_id: string; points: number }[]>`
-      SELECT user_id, points FROM leaderboard_points WHERE period = 'ALL_TIME' ORDER BY user_id`;
+      SELECT user_id, all_time AS points FROM leaderboard_points WHERE all_time > 0 ORDER BY user_id`;
     const histogram = () => t.db.$queryRaw<{ points: number; users: number }[]>`
       SELECT points, users FROM leaderboard_histogram WHERE period = 'ALL_TIME' ORDER BY points`;
     const before = await counted();
@@ -127,7 +128,7 @@ describe('leaderboards', () => {
     await t.scheduler.runNow('leaderboard');
     expect(await counted()).toEqual(before);
     const xmins = async () => t.db.$queryRaw<{ user_id: string; xmin: string }[]>`
-      SELECT user_id, xmin::text FROM leaderboard_points WHERE period = 'ALL_TIME' ORDER BY user_id`;
+      SELECT user_id, xmin::text FROM leaderboard_points WHERE all_time > 0 ORDER BY user_id`;
     const untouched = await xmins();
     await t.db.$executeRaw`UPDATE leaderboard_sync SET rebuilt_at = rebuilt_at - interval '25 hours'`;
     await t.scheduler.runNow('leaderboard');
@@ -147,6 +148,26 @@ describe('leaderboards', () => {
     await t.db.$executeRaw`UPDATE leaderboard_sync SET rebuilt_at = rebuilt_at - interval '25 hours'`;
     await t.scheduler.runNow('leaderboard');
     expect(await counted()).toEqual(before);
+  });
+
+  it('recounts one period in full without touching the others’ counted points', async () => {
+    await t.scheduler.runNow('leaderboard');
+    const counted = () => t.db.$queryRaw<{ user_id: string; all_time: number; weekly: number; daily: number }[]>`
+      SELECT user_id, all_time, weekly, daily FROM leaderboard_points ORDER BY user_id`;
+    const before = await counted();
+    expect(before.some((r) => r.all_time > 0 && r.daily === 0)).toBe(true);
+    // Only DAILY is due for its recount: a hand-made change to anna's total stays unseen by it…
+    await t.db.$executeRaw`UPDATE users SET total_points = total_points + 3 WHERE id = ${ids.anna!}::uuid`;
+    await t.db.$executeRaw`UPDATE users SET updated_at = updated_at - interval '1 hour' WHERE id = ${ids.anna!}::uuid`;
+    // …while DAILY's recount finds 7 points of hers completed two hours ago and missed so far.
+    const c = await createCase(t.db, { status: 'CLOSED' });
+    const missed = await t.db.reward.create({ data: { userId: ids.anna!, caseId: c.id, kind: 'PARTICIPATION', amount: 7, status: 'COMPLETED', completedAt: ago(2 * 3600_000) } });
+    await t.db.$executeRaw`UPDATE leaderboard_sync SET rebuilt_at = rebuilt_at - interval '25 hours' WHERE period = 'DAILY'`;
+    await t.scheduler.runNow('leaderboard');
+    expect(await counted()).toEqual(before.map((r) => (r.user_id === ids.anna ? { ...r, daily: 7 } : r)));
+    await t.db.reward.delete({ where: { id: missed.id } });
+    await t.db.$executeRaw`UPDATE users SET total_points = total_points - 3 WHERE id = ${ids.anna!}::uuid`;
+    await t.db.$executeRaw`UPDATE leaderboard_sync SET rebuilt_at = rebuilt_at - interval '25 hours'`;
   });
 
   it('is announced once per period with the new top entries', async () => {

@@ -71,9 +71,9 @@ describe('response cache', () => {
     await post(LEADERBOARD); // cached
     await t.db.user.update({ where: { id: ids.bob! }, data: { totalPoints: 99 } });
     // Another server's job: the rows change in the shared database, the event arrives here.
-    const { refreshLeaderboard, leaderboard, PERIODS } = await import('../src/domain/leaderboard.js');
+    const { refreshLeaderboards, leaderboard, PERIODS } = await import('../src/domain/leaderboard.js');
     const now = new Date();
-    for (const period of PERIODS) await refreshLeaderboard(t.db, period, now);
+    await refreshLeaderboards(t.db, now);
     const seen = t.pubsub.subscribe('leaderboardUpdated', 'ALL_TIME');
     const delivered = seen.next();
     t.pubsub.publish('leaderboardUpdated', 'ALL_TIME', {

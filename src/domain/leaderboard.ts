@@ -51,120 +51,175 @@ const SYNC_OVERLAP_MS = 5 * 60_000;
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
-/**
- * The current points (zero included) of every user whose points in the period may have changed
- * since `since`: each change of total_points moves users.updated_at; WEEKLY and DAILY also lose
- * what ages out of their window.
- */
-function changedPoints(period: LeaderboardPeriod, since: Date, now: Date): Prisma.Sql {
-  if (period === 'ALL_TIME') {
-    return Prisma.sql`SELECT id AS user_id, total_points AS points FROM users WHERE updated_at > ${since}`;
-  }
-  const start = periodStart(period, now);
-  const windowMs = now.getTime() - start.getTime();
-  return Prisma.sql`SELECT c.user_id, coalesce((SELECT sum(amount) FROM rewards r
-      WHERE r.user_id = c.user_id AND r.status = 'COMPLETED' AND r.completed_at > ${start} AND r.completed_at <= ${now}
-    ), 0)::int AS points
-    FROM (
-      SELECT user_id FROM rewards WHERE status = 'COMPLETED' AND completed_at > ${since}
-      UNION SELECT user_id FROM rewards WHERE status = 'COMPLETED'
-        AND completed_at > ${new Date(since.getTime() - windowMs)} AND completed_at <= ${start}
-    ) c`;
-}
+/** Each period's column in leaderboard_points. */
+const COLUMN: Record<LeaderboardPeriod, Prisma.Sql> = {
+  ALL_TIME: Prisma.raw('all_time'),
+  WEEKLY: Prisma.raw('weekly'),
+  DAILY: Prisma.raw('daily'),
+};
 
 /**
- * Moves the counted points (leaderboard_points) of the users in `fresh` (user_id, points: their
- * current points, zero included) to those values, and the histogram with them: each user whose
- * points differ leaves the old value's bucket and joins the new one. With `everyone`, `fresh` holds
- * every user with points, so anyone counted and missing from it drops to zero. Only rows that
- * differ are written, so a run leaves few dead tuples behind, a full one included.
+ * Recounts periods from scratch, together: their columns of leaderboard_points move to what
+ * pointsOf says now (anyone missing drops to zero; the other periods' columns stay), and their
+ * histograms are counted again. Only rows that differ are written, so the daily recount leaves
+ * few dead tuples behind; the first one writes every row once.
  */
-async function applyPoints(tx: Tx, period: LeaderboardPeriod, fresh: Prisma.Sql, everyone: boolean): Promise<void> {
-  const counted = Prisma.sql`SELECT user_id, points FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod"`;
-  const moved = everyone
-    ? Prisma.sql`SELECT coalesce(f.user_id, c.user_id) AS user_id, coalesce(c.points, 0) AS old, coalesce(f.points, 0) AS new
-        FROM fresh f FULL JOIN (${counted}) c ON c.user_id = f.user_id
-        WHERE coalesce(c.points, 0) <> coalesce(f.points, 0)`
-    : Prisma.sql`SELECT f.user_id, coalesce(c.points, 0) AS old, f.points AS new
-        FROM fresh f LEFT JOIN leaderboard_points c ON c.period = ${period}::"LeaderboardPeriod" AND c.user_id = f.user_id
-        WHERE coalesce(c.points, 0) <> f.points`;
+async function rebuildPeriods(tx: Tx, periods: LeaderboardPeriod[], now: Date): Promise<void> {
+  // A recounted period's new value; the others keep theirs.
+  const value = (period: LeaderboardPeriod) => Prisma.sql`coalesce(${periods.includes(period) ? Prisma.raw('f') : Prisma.raw('c')}.${COLUMN[period]}, 0)`;
+  const sources = periods.map(
+    (period) => Prisma.sql`SELECT user_id, ${period}::text AS period, points FROM (${pointsOf(period, now)}) p`,
+  );
   await tx.$executeRaw`
-    WITH fresh AS MATERIALIZED (${fresh}),
-    moved AS MATERIALIZED (${moved}),
+    WITH fresh AS MATERIALIZED (
+      SELECT user_id,
+        max(points) FILTER (WHERE period = 'ALL_TIME') AS all_time,
+        max(points) FILTER (WHERE period = 'WEEKLY') AS weekly,
+        max(points) FILTER (WHERE period = 'DAILY') AS daily
+      FROM (${Prisma.join(sources, ' UNION ALL ')}) x GROUP BY user_id),
+    moved AS MATERIALIZED (
+      SELECT coalesce(f.user_id, c.user_id) AS user_id, c.user_id IS NOT NULL AS counted,
+        ${value('ALL_TIME')} AS all_time, ${value('WEEKLY')} AS weekly, ${value('DAILY')} AS daily
+      FROM fresh f FULL JOIN leaderboard_points c ON c.user_id = f.user_id
+      WHERE (${value('ALL_TIME')}, ${value('WEEKLY')}, ${value('DAILY')})
+        IS DISTINCT FROM (coalesce(c.all_time, 0), coalesce(c.weekly, 0), coalesce(c.daily, 0))),
     changed AS (
-      UPDATE leaderboard_points c SET points = m.new FROM moved m
-      WHERE c.period = ${period}::"LeaderboardPeriod" AND c.user_id = m.user_id AND m.old > 0 AND m.new > 0
-    ),
-    entered AS (
-      INSERT INTO leaderboard_points (period, user_id, points, handle)
-      SELECT ${period}::"LeaderboardPeriod", m.user_id, m.new, u.handle FROM moved m JOIN users u ON u.id = m.user_id WHERE m.old = 0 AND m.new > 0
-    ),
-    gone AS (
-      DELETE FROM leaderboard_points c USING moved m
-      WHERE c.period = ${period}::"LeaderboardPeriod" AND c.user_id = m.user_id AND m.new = 0
+      UPDATE leaderboard_points c SET all_time = m.all_time, weekly = m.weekly, daily = m.daily
+      FROM moved m WHERE c.user_id = m.user_id
     )
-    INSERT INTO leaderboard_histogram (period, points, users)
-    SELECT ${period}::"LeaderboardPeriod", points, sum(delta)::int FROM (
-      SELECT old AS points, -1 AS delta FROM moved WHERE old > 0
-      UNION ALL SELECT new, 1 FROM moved WHERE new > 0
-    ) d GROUP BY points
-    ON CONFLICT (period, points) DO UPDATE SET users = leaderboard_histogram.users + EXCLUDED.users`;
-  await tx.$executeRaw`DELETE FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod" AND users = 0`;
-}
-
-/**
- * Brings a period's counted points and its histogram up to `now`. Only the users whose points may
- * have changed since the last sync are recounted; once a day everyone is, and the histogram is
- * recounted from the points, whatever happened between.
- */
-async function syncPeriod(tx: Tx, period: LeaderboardPeriod, now: Date): Promise<void> {
-  const state = await tx.leaderboardSync.findUnique({ where: { period } });
-  if (!state || state.rebuiltAt.getTime() <= now.getTime() - REBUILD_EVERY_MS || state.syncedAt > now) {
-    await applyPoints(tx, period, pointsOf(period, now), true);
+    INSERT INTO leaderboard_points (user_id, handle, all_time, weekly, daily)
+    SELECT m.user_id, u.handle, m.all_time, m.weekly, m.daily FROM moved m JOIN users u ON u.id = m.user_id WHERE NOT m.counted`;
+  await tx.$executeRaw`DELETE FROM leaderboard_points WHERE all_time = 0 AND weekly = 0 AND daily = 0`;
+  for (const period of periods) {
+    const col = COLUMN[period];
     await tx.$executeRaw`DELETE FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
     await tx.$executeRaw`INSERT INTO leaderboard_histogram (period, points, users)
-      SELECT period, points, count(*) FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod" GROUP BY period, points`;
-    // The next syncs look users up in it: let the planner know its size now.
-    await tx.$executeRaw`ANALYZE leaderboard_points`;
-    await tx.leaderboardSync.upsert({ where: { period }, create: { period, syncedAt: now, rebuiltAt: now }, update: { syncedAt: now, rebuiltAt: now } });
-    return;
+      SELECT ${period}::"LeaderboardPeriod", ${col}, count(*) FROM leaderboard_points WHERE ${col} > 0 GROUP BY ${col}`;
   }
-  await applyPoints(tx, period, changedPoints(period, new Date(state.syncedAt.getTime() - SYNC_OVERLAP_MS), now), false);
-  await tx.leaderboardSync.update({ where: { period }, data: { syncedAt: now } });
 }
 
 /**
- * Job 5's work for one period, in one transaction: the counted points are brought up to date,
- * then a snapshot stores the score distribution (so any user's rank is one lookup) and caches
- * the top 100, which it returns. Snapshots older than an hour go.
+ * Brings the counted points and histograms up to `now` for the users whose points in a period
+ * may have changed since its last sync (`since`, per period): each change of total_points moves
+ * users.updated_at; WEEKLY and DAILY also lose what ages out of their window. Each such user is
+ * recounted in all three periods at once: one row of users, one index range of their rewards of
+ * the week (for both windows) and one counted row, read and written once. A recount that finds
+ * nothing changed writes nothing; any other is exact, whichever period it was looked for.
  */
-export async function refreshLeaderboard(db: Db, period: LeaderboardPeriod, now: Date): Promise<LeaderboardEntry[]> {
+async function syncChanged(tx: Tx, since: Map<LeaderboardPeriod, Date>, now: Date): Promise<void> {
+  const reasons: Prisma.Sql[] = [];
+  const all = since.get('ALL_TIME');
+  if (all) reasons.push(Prisma.sql`SELECT id AS user_id FROM users WHERE updated_at > ${all}`);
+  for (const period of ['WEEKLY', 'DAILY'] as const) {
+    const from = since.get(period);
+    if (!from) continue;
+    const start = periodStart(period, now);
+    const windowMs = now.getTime() - start.getTime();
+    reasons.push(Prisma.sql`SELECT user_id FROM rewards WHERE status = 'COMPLETED' AND completed_at > ${from}`);
+    reasons.push(Prisma.sql`SELECT user_id FROM rewards WHERE status = 'COMPLETED'
+      AND completed_at > ${new Date(from.getTime() - windowMs)} AND completed_at <= ${start}`);
+  }
+  await tx.$executeRaw`
+    WITH candidates AS MATERIALIZED (${Prisma.join(reasons, ' UNION ')}),
+    fresh AS MATERIALIZED (
+      SELECT c.user_id, u.handle, u.total_points AS all_time, w.weekly, w.daily
+      FROM candidates c JOIN users u ON u.id = c.user_id
+      CROSS JOIN LATERAL (
+        SELECT coalesce(sum(amount), 0)::int AS weekly,
+          coalesce(sum(amount) FILTER (WHERE completed_at > ${periodStart('DAILY', now)}), 0)::int AS daily
+        FROM rewards r WHERE r.user_id = c.user_id AND r.status = 'COMPLETED'
+          AND r.completed_at > ${periodStart('WEEKLY', now)} AND r.completed_at <= ${now}
+      ) w),
+    moved AS MATERIALIZED (
+      SELECT f.*, c.user_id IS NOT NULL AS counted, f.all_time + f.weekly + f.daily = 0 AS zero,
+        coalesce(c.all_time, 0) AS old_all_time, coalesce(c.weekly, 0) AS old_weekly, coalesce(c.daily, 0) AS old_daily
+      FROM fresh f LEFT JOIN leaderboard_points c ON c.user_id = f.user_id
+      WHERE (f.all_time, f.weekly, f.daily) IS DISTINCT FROM (coalesce(c.all_time, 0), coalesce(c.weekly, 0), coalesce(c.daily, 0))),
+    changed AS (
+      UPDATE leaderboard_points c SET all_time = m.all_time, weekly = m.weekly, daily = m.daily
+      FROM moved m WHERE c.user_id = m.user_id AND m.counted AND NOT m.zero
+    ),
+    entered AS (
+      INSERT INTO leaderboard_points (user_id, handle, all_time, weekly, daily)
+      SELECT user_id, handle, all_time, weekly, daily FROM moved WHERE NOT counted AND NOT zero
+    ),
+    gone AS (
+      DELETE FROM leaderboard_points c USING moved m WHERE c.user_id = m.user_id AND m.counted AND m.zero
+    )
+    INSERT INTO leaderboard_histogram (period, points, users)
+    SELECT d.period, d.points, sum(d.delta)::int
+    FROM moved m CROSS JOIN LATERAL (VALUES
+      ('ALL_TIME'::"LeaderboardPeriod", m.old_all_time, -1), ('ALL_TIME', m.all_time, 1),
+      ('WEEKLY', m.old_weekly, -1), ('WEEKLY', m.weekly, 1),
+      ('DAILY', m.old_daily, -1), ('DAILY', m.daily, 1)
+    ) d(period, points, delta)
+    WHERE d.points > 0
+    GROUP BY d.period, d.points HAVING sum(d.delta) <> 0
+    ON CONFLICT (period, points) DO UPDATE SET users = leaderboard_histogram.users + EXCLUDED.users`;
+  await tx.$executeRaw`DELETE FROM leaderboard_histogram WHERE users = 0`;
+}
+
+/**
+ * A snapshot of a period's synced points: its score distribution (so any user's rank is one
+ * lookup) and its top 100, cached and returned. Snapshots older than an hour go.
+ */
+async function snapshot(tx: Tx, period: LeaderboardPeriod, now: Date): Promise<LeaderboardEntry[]> {
   const keepAfter = new Date(now.getTime() - CACHE_KEEP_MS);
+  await tx.$executeRaw`INSERT INTO leaderboard_snapshots (period, computed_at, ranked_users)
+    SELECT ${period}::"LeaderboardPeriod", ${now}, coalesce(sum(users), 0) FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
+  await tx.$executeRaw`INSERT INTO leaderboard_scores (period, computed_at, points, at_or_above)
+    SELECT period, ${now}, points, (sum(users) OVER (ORDER BY points DESC))::int
+    FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
+  // The first 100 in (points, handle) order are one index range; each one's rank is exact
+  // inside it, since everyone with more points comes before.
+  const top = await tx.$queryRaw<LeaderboardEntry[]>`
+    WITH top AS (
+      SELECT user_id, points, handle, rank() OVER (ORDER BY points DESC)::int AS rank,
+        row_number() OVER (ORDER BY points DESC, handle ASC) AS place
+      FROM (SELECT user_id, ${COLUMN[period]} AS points, handle FROM leaderboard_points WHERE ${COLUMN[period]} > 0
+        ORDER BY ${COLUMN[period]} DESC, handle ASC LIMIT ${CACHE_SIZE}) t
+    ),
+    cached AS (
+      INSERT INTO leaderboard_cache (period, computed_at, user_id, rank, points)
+      SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank, points FROM top
+    )
+    SELECT rank, points, user_id AS "userId", handle FROM top ORDER BY place`;
+  await tx.$executeRaw`DELETE FROM leaderboard_cache WHERE period = ${period}::"LeaderboardPeriod" AND computed_at < ${keepAfter}`;
+  await tx.$executeRaw`DELETE FROM leaderboard_snapshots WHERE period = ${period}::"LeaderboardPeriod" AND computed_at < ${keepAfter}`;
+  return top;
+}
+
+/**
+ * Job 5's work, in one transaction: every period's counted points brought up to `now`, then
+ * snapshotted; returns each period's top 100. A period never synced, or not recounted for a day,
+ * is recounted in full; the others are synced together, for the users that changed.
+ */
+export async function refreshLeaderboards(db: Db, now: Date): Promise<Map<LeaderboardPeriod, LeaderboardEntry[]>> {
   return db.$transaction(
     async (tx) => {
-      await syncPeriod(tx, period, now);
-      await tx.$executeRaw`INSERT INTO leaderboard_snapshots (period, computed_at, ranked_users)
-        SELECT ${period}::"LeaderboardPeriod", ${now}, coalesce(sum(users), 0) FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
-      await tx.$executeRaw`INSERT INTO leaderboard_scores (period, computed_at, points, at_or_above)
-        SELECT period, ${now}, points, (sum(users) OVER (ORDER BY points DESC))::int
-        FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
-      // The first 100 in (points, handle) order are one index range; each one's rank is exact
-      // inside it, since everyone with more points comes before.
-      const top = await tx.$queryRaw<LeaderboardEntry[]>`
-        WITH top AS (
-          SELECT user_id, points, handle, rank() OVER (ORDER BY points DESC)::int AS rank,
-            row_number() OVER (ORDER BY points DESC, handle ASC) AS place
-          FROM (SELECT user_id, points, handle FROM leaderboard_points WHERE period = ${period}::"LeaderboardPeriod"
-            ORDER BY points DESC, handle ASC LIMIT ${CACHE_SIZE}) t
-        ),
-        cached AS (
-          INSERT INTO leaderboard_cache (period, computed_at, user_id, rank, points)
-          SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank, points FROM top
-        )
-        SELECT rank, points, user_id AS "userId", handle FROM top ORDER BY place`;
-      await tx.$executeRaw`DELETE FROM leaderboard_cache WHERE period = ${period}::"LeaderboardPeriod" AND computed_at < ${keepAfter}`;
-      await tx.$executeRaw`DELETE FROM leaderboard_snapshots WHERE period = ${period}::"LeaderboardPeriod" AND computed_at < ${keepAfter}`;
-      return top;
+      const states = new Map((await tx.leaderboardSync.findMany()).map((s) => [s.period, s]));
+      const since = new Map<LeaderboardPeriod, Date>();
+      const rebuild: LeaderboardPeriod[] = [];
+      for (const period of PERIODS) {
+        const state = states.get(period);
+        if (!state || state.rebuiltAt.getTime() <= now.getTime() - REBUILD_EVERY_MS || state.syncedAt > now) rebuild.push(period);
+        else since.set(period, new Date(state.syncedAt.getTime() - SYNC_OVERLAP_MS));
+      }
+      if (rebuild.length > 0) {
+        await rebuildPeriods(tx, rebuild, now);
+        for (const period of rebuild) {
+          await tx.leaderboardSync.upsert({ where: { period }, create: { period, syncedAt: now, rebuiltAt: now }, update: { syncedAt: now, rebuiltAt: now } });
+        }
+        // The next syncs look users up in it: let the planner know its size now.
+        await tx.$executeRaw`ANALYZE leaderboard_points`;
+      }
+      if (since.size > 0) {
+        await syncChanged(tx, since, now);
+        await tx.leaderboardSync.updateMany({ where: { period: { in: [...since.keys()] } }, data: { syncedAt: now } });
+      }
+      const tops = new Map<LeaderboardPeriod, LeaderboardEntry[]>();
+      for (const period of PERIODS) tops.set(period, await snapshot(tx, period, now));
+      return tops;
     },
     { timeout: 300_000 },
   );

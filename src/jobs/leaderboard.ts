@@ -1,10 +1,10 @@
 import type { Db } from '../db.js';
-import { PERIODS, refreshLeaderboard } from '../domain/leaderboard.js';
+import { PERIODS, refreshLeaderboards } from '../domain/leaderboard.js';
 import type { PubSub } from '../events.js';
 import { DEFAULT_SCHEDULES, type Job } from './types.js';
 
 /**
- * Job 5: the three periods side by side (each its own transaction), each cached and then
+ * Job 5: the three periods brought up to date and cached (see refreshLeaderboards), then each
  * announced once with its new top entries.
  */
 export const leaderboardJob: Job<{ db: Db; pubsub: PubSub }> = {
@@ -12,13 +12,12 @@ export const leaderboardJob: Job<{ db: Db; pubsub: PubSub }> = {
   defaultSchedule: DEFAULT_SCHEDULES.leaderboard,
   async run({ db, pubsub }, { now }) {
     const cached: Record<string, number> = {};
-    await Promise.all(
-      PERIODS.map(async (period) => {
-        const entries = await refreshLeaderboard(db, period, now);
-        cached[period] = entries.length;
-        pubsub.publish('leaderboardUpdated', period, { period, computedAt: now.toISOString(), entries });
-      }),
-    );
+    const tops = await refreshLeaderboards(db, now);
+    for (const period of PERIODS) {
+      const entries = tops.get(period)!;
+      cached[period] = entries.length;
+      pubsub.publish('leaderboardUpdated', period, { period, computedAt: now.toISOString(), entries });
+    }
     return { items: PERIODS.length, successes: PERIODS.length, failures: 0, summary: { cached } };
   },
 };
