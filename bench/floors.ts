@@ -5,7 +5,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../src/db.js';
 import { BADGES } from '../src/domain/badges.js';
+import { badgeEarnedNotifications, caseClosedNotifications } from '../src/domain/notifications.js';
 import { computeShares, CREATOR_MIN_PARTICIPANTS } from '../src/domain/settlement.js';
+import { Prisma } from '../src/generated/prisma/client.js';
 import type { LeaderboardPeriod } from '../src/generated/prisma/enums.js';
 
 const DAY = 24 * 3600_000;
@@ -101,11 +103,11 @@ export async function earnPoints(db: Db, users: number, at: Date): Promise<strin
   return caseId;
 }
 
-/** A full badge pass as one statement over whole tables: every award, bonus and credit. */
+/** A full badge pass as one statement over whole tables: every award, its notification, bonus and credit. */
 export async function badgesFloor(db: Db, now: Date): Promise<void> {
-  const values = BADGES.map((b) => `('${b.key}', '${b.metric}', ${b.target}, ${b.bonus})`).join(', ');
-  await db.$executeRawUnsafe(
-    `WITH v AS (
+  const values = Prisma.join(BADGES.map((b) => Prisma.sql`(${b.key}, ${b.metric}, ${b.target}::int, ${b.bonus}::int)`));
+  await db.$executeRaw`
+    WITH v AS (
       SELECT v.user_id, count(*) AS votes, count(*) FILTER (WHERE s.winning_side = v.side) AS wins
       FROM votes_all v LEFT JOIN case_settlements s ON s.case_id = v.case_id GROUP BY v.user_id),
     p AS (SELECT user_id, count(DISTINCT case_id) AS participations FROM (
@@ -116,20 +118,19 @@ export async function badgesFloor(db: Db, now: Date): Promise<void> {
         u.is_beta_user::int AS beta, (u.wallet_address IS NOT NULL)::int AS wallet
       FROM users u LEFT JOIN v ON v.user_id = u.id LEFT JOIN p ON p.user_id = u.id LEFT JOIN t ON t.user_id = u.id),
     a AS (INSERT INTO badge_awards (user_id, badge_key, awarded_at)
-      SELECT m.user_id, b.key, $1 FROM m JOIN (VALUES ${values}) b(key, metric, target, bonus)
+      SELECT m.user_id, b.key, ${now} FROM m JOIN (VALUES ${values}) b(key, metric, target, bonus)
         ON CASE b.metric WHEN 'wins' THEN m.wins WHEN 'topArguments' THEN m."topArguments" WHEN 'participations' THEN m.participations
           WHEN 'votes' THEN m.votes WHEN 'beta' THEN m.beta WHEN 'wallet' THEN m.wallet END >= b.target
       ON CONFLICT DO NOTHING RETURNING id, user_id, badge_key),
+    n AS (${badgeEarnedNotifications(Prisma.sql`a`)}),
     r AS (INSERT INTO rewards (user_id, badge_award_id, kind, amount, status, completed_at)
       SELECT a.user_id, a.id, 'BADGE_BONUS', b.bonus,
         CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
-        CASE WHEN u.wallet_address IS NULL THEN $1::timestamptz END
+        CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END
       FROM a JOIN (VALUES ${values}) b(key, metric, target, bonus) ON b.key = a.badge_key JOIN users u ON u.id = a.user_id
       RETURNING user_id, amount, status)
-    UPDATE users u SET total_points = u.total_points + c.points, updated_at = $1
-    FROM (SELECT user_id, sum(amount)::int AS points FROM r WHERE status = 'COMPLETED' GROUP BY user_id) c WHERE u.id = c.user_id`,
-    now,
-  );
+    UPDATE users u SET total_points = u.total_points + c.points, updated_at = ${now}
+    FROM (SELECT user_id, sum(amount)::int AS points FROM r WHERE status = 'COMPLETED' GROUP BY user_id) c WHERE u.id = c.user_id`;
 }
 
 /**
@@ -142,6 +143,7 @@ export async function resetBadges(db: Db): Promise<void> {
       FROM (SELECT user_id, sum(amount)::int AS points FROM rewards WHERE kind = 'BADGE_BONUS' AND status = 'COMPLETED' GROUP BY user_id) b
       WHERE u.id = b.user_id`,
     db.$executeRaw`DELETE FROM rewards WHERE kind = 'BADGE_BONUS'`,
+    db.$executeRaw`DELETE FROM notifications WHERE kind = 'BADGE_EARNED'`,
     db.$executeRaw`DELETE FROM badge_awards`,
   ], { timeout: 600_000 });
 }
@@ -151,7 +153,7 @@ export async function vacuum(db: Db, tables: string[]): Promise<void> {
   await db.$executeRawUnsafe(`VACUUM (ANALYZE) ${tables.join(', ')}`);
 }
 
-/** Closure of one case as one statement: status, top 3, every reward, the credit, the settlement. */
+/** Closure of one case in two statements: status, top 3, every reward, the credit, the settlement; then the notifications. */
 export async function closureFloor(db: Db, caseId: string, now: Date): Promise<void> {
   const [c] = await db.$queryRaw<{ pool: number; creator_id: string | null; side: 'A' | 'B'; a: number; b: number; participants: number; placed: number }[]>`
     SELECT c.reward_pool AS pool, c.creator_id, r.side,
@@ -166,29 +168,35 @@ export async function closureFloor(db: Db, caseId: string, now: Date): Promise<v
     creatorEligible: c!.creator_id !== null && c!.participants >= CREATOR_MIN_PARTICIPANTS,
   });
   const [first, second, third] = shares.topArgument;
-  await db.$executeRaw`
-    WITH top AS (
-      SELECT id, user_id, row_number() OVER (ORDER BY upvote_count DESC, created_at, id) AS place
-      FROM arguments WHERE case_id = ${caseId}::uuid AND upvote_count >= 1 ORDER BY upvote_count DESC, created_at, id LIMIT 3),
-    closed AS (UPDATE cases SET status = 'CLOSED', closed_at = ${now} WHERE id = ${caseId}::uuid),
-    placed AS (UPDATE arguments a SET top_rank = top.place FROM top WHERE a.id = top.id),
-    lines AS (
-      SELECT user_id, 'WINNING_VOTE'::"RewardKind" AS kind, ${shares.perWinner}::int AS amount FROM votes WHERE case_id = ${caseId}::uuid AND side = ${c!.side}::"Side"
-      UNION ALL SELECT user_id, 'TOP_ARGUMENT', (ARRAY[${first}::int, ${second}::int, ${third}::int])[place] FROM top
-      UNION ALL SELECT user_id, 'PARTICIPATION', ${shares.perParticipant}::int FROM (
-        SELECT user_id FROM votes WHERE case_id = ${caseId}::uuid UNION SELECT user_id FROM arguments WHERE case_id = ${caseId}::uuid) p
-      UNION ALL SELECT ${c!.creator_id}::uuid, 'CREATOR', ${shares.creator}::int WHERE ${shares.creator}::int > 0),
-    paid AS (
-      INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at)
-      SELECT l.user_id, ${caseId}::uuid, l.kind, l.amount, CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
-        CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END
-      FROM lines l JOIN users u ON u.id = l.user_id WHERE l.amount > 0
-      RETURNING user_id, amount, status),
-    credited AS (
-      UPDATE users u SET total_points = u.total_points + s.points, updated_at = ${now}
-      FROM (SELECT user_id, sum(amount)::int AS points FROM paid WHERE status = 'COMPLETED' GROUP BY user_id) s WHERE u.id = s.user_id)
-    INSERT INTO case_settlements (case_id, pool, winning_side, winner_count, participant_count, votes_a, votes_b, paid, treasury)
-    VALUES (${caseId}::uuid, ${c!.pool}, ${c!.side}::"Side", ${winners}, ${c!.participants}, ${c!.a}, ${c!.b}, ${shares.paid}, ${shares.treasury})`;
+  await db.$transaction(async (tx) => {
+    // As Verdict's closure: without JIT, whose compiling costs more than these statements.
+    await tx.$queryRaw`SELECT set_config('jit', 'off', true)`;
+    await tx.$executeRaw`
+      WITH top AS (
+        SELECT id, user_id, row_number() OVER (ORDER BY upvote_count DESC, created_at, id) AS place
+        FROM arguments WHERE case_id = ${caseId}::uuid AND upvote_count >= 1 ORDER BY upvote_count DESC, created_at, id LIMIT 3),
+      closed AS (UPDATE cases SET status = 'CLOSED', closed_at = ${now} WHERE id = ${caseId}::uuid),
+      placed AS (UPDATE arguments a SET top_rank = top.place FROM top WHERE a.id = top.id),
+      lines AS (
+        SELECT user_id, 'WINNING_VOTE'::"RewardKind" AS kind, ${shares.perWinner}::int AS amount FROM votes WHERE case_id = ${caseId}::uuid AND side = ${c!.side}::"Side"
+        UNION ALL SELECT user_id, 'TOP_ARGUMENT', (ARRAY[${first}::int, ${second}::int, ${third}::int])[place] FROM top
+        UNION ALL SELECT user_id, 'PARTICIPATION', ${shares.perParticipant}::int FROM (
+          SELECT user_id FROM votes WHERE case_id = ${caseId}::uuid UNION SELECT user_id FROM arguments WHERE case_id = ${caseId}::uuid) p
+        UNION ALL SELECT ${c!.creator_id}::uuid, 'CREATOR', ${shares.creator}::int WHERE ${shares.creator}::int > 0),
+      paid AS (
+        INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at)
+        SELECT l.user_id, ${caseId}::uuid, l.kind, l.amount, CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
+          CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END
+        FROM lines l JOIN users u ON u.id = l.user_id WHERE l.amount > 0
+        RETURNING user_id, amount, status),
+      credited AS (
+        UPDATE users u SET total_points = u.total_points + s.points, updated_at = ${now}
+        FROM (SELECT user_id, sum(amount)::int AS points FROM paid WHERE status = 'COMPLETED' GROUP BY user_id) s WHERE u.id = s.user_id)
+      INSERT INTO case_settlements (case_id, pool, winning_side, winner_count, participant_count, votes_a, votes_b, paid, treasury)
+      VALUES (${caseId}::uuid, ${c!.pool}, ${c!.side}::"Side", ${winners}, ${c!.participants}, ${c!.a}, ${c!.b}, ${shares.paid}, ${shares.treasury})`;
+    // The participants' notifications read the settlement: one statement after it.
+    await tx.$executeRaw`${caseClosedNotifications(caseId)}`;
+  }, { timeout: 600_000 });
 }
 
 export interface ClosureCaseShape {
@@ -240,6 +248,7 @@ export async function reopenCase(db: Db, caseId: string): Promise<void> {
       WHERE u.id = s.user_id`,
     db.$executeRaw`DELETE FROM rewards WHERE case_id = ${caseId}::uuid`,
     db.$executeRaw`DELETE FROM case_settlements WHERE case_id = ${caseId}::uuid`,
+    db.$executeRaw`DELETE FROM notifications WHERE kind = 'CASE_CLOSED' AND subject_id = ${caseId}::uuid`,
     db.$executeRaw`UPDATE arguments SET top_rank = NULL WHERE case_id = ${caseId}::uuid AND top_rank IS NOT NULL`,
     db.$executeRaw`UPDATE cases SET status = 'OPEN', closed_at = NULL WHERE id = ${caseId}::uuid`,
   ], { timeout: 600_000 });

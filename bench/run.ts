@@ -199,7 +199,7 @@ async function benchClosure(db: Db) {
   console.log(`closure of one case (${shape.voters} voters, ${shape.arguments} arguments, ~${shape.upvotes} upvotes):`);
   const caseId = await createDueCase(db, shape, new Date());
   const project = await time('Verdict (one transaction, set-based)', () => closeCase(db, caseId, new Date()), { before: () => reopenCase(db, caseId) });
-  const floor = await time('floor (one statement)', () => closureFloor(db, caseId, new Date()), { before: () => reopenCase(db, caseId) });
+  const floor = await time('floor (two statements)', () => closureFloor(db, caseId, new Date()), { before: () => reopenCase(db, caseId) });
   ratio('Verdict / floor', project, floor);
   // After the closing transaction: the case's Merkle ledger over every vote and reward line.
   await closeCase(db, caseId, new Date());

@@ -42,6 +42,8 @@ const badgeState = async () => ({
   awards: await db.$queryRaw`SELECT user_id, badge_key FROM badge_awards ORDER BY user_id, badge_key`,
   bonuses: await db.$queryRaw`SELECT r.user_id, a.badge_key, r.amount, r.status FROM rewards r JOIN badge_awards a ON a.id = r.badge_award_id ORDER BY r.user_id, a.badge_key`,
   points: await db.$queryRaw`SELECT id, total_points FROM users ORDER BY id`,
+  notifications: await db.$queryRaw`SELECT n.user_id, a.badge_key, n.title, n.body FROM notifications n JOIN badge_awards a ON a.id = n.subject_id
+    WHERE n.kind = 'BADGE_EARNED' ORDER BY n.user_id, a.badge_key`,
 });
 
 const closureState = async (caseId: string) => ({
@@ -49,6 +51,7 @@ const closureState = async (caseId: string) => ({
   settlement: await db.$queryRaw`SELECT pool, winning_side, winner_count, participant_count, votes_a, votes_b, paid, treasury FROM case_settlements WHERE case_id = ${caseId}::uuid`,
   ranks: await db.$queryRaw`SELECT id, top_rank FROM arguments WHERE case_id = ${caseId}::uuid AND top_rank IS NOT NULL ORDER BY top_rank`,
   status: await db.$queryRaw`SELECT status FROM cases WHERE id = ${caseId}::uuid`,
+  notifications: await db.$queryRaw`SELECT user_id, title, body FROM notifications WHERE kind = 'CASE_CLOSED' AND subject_id = ${caseId}::uuid ORDER BY user_id`,
   points: await db.$queryRaw`SELECT id, total_points FROM users ORDER BY id`,
 });
 
@@ -88,6 +91,7 @@ describe('benchmark floors write what Verdict writes', () => {
     expect(pass.chunks).toBeGreaterThan(5);
     expect(pass.awarded).toBeGreaterThan(100);
     const project = await badgeState();
+    expect(project.notifications).toHaveLength(pass.awarded);
     await resetBadges(db);
     expect(await badgeState()).toEqual(before);
     await badgesFloor(db, now);
@@ -116,6 +120,7 @@ describe('benchmark floors write what Verdict writes', () => {
     const project = await closureState(caseId);
     expect((project.rewards as unknown[]).length).toBeGreaterThan(600);
     expect(project.ranks).toHaveLength(3);
+    expect((project.notifications as unknown[]).length).toBeGreaterThanOrEqual(600);
     await reopenCase(db, caseId);
     expect(await closureState(caseId)).toEqual(before);
     await closureFloor(db, caseId, new Date());

@@ -4,7 +4,7 @@ import { Wallet } from 'ethers';
 import { createClient } from 'graphql-ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { deriveNotifications } from '../src/domain/notifications.js';
+import { closeCase } from '../src/domain/settlement.js';
 import { issueSessionToken } from '../src/domain/sessions.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createUser } from './support/fixtures.js';
@@ -44,10 +44,10 @@ describe('notifications', () => {
   it('tell everyone who took part in a closed case the ruling, their side and reward, once', async () => {
     const [arguer, upvoter, bystander] = [await createUser(t.db), await createUser(t.db), await createUser(t.db)];
     const { caseId, ruling, voters } = await closedCase(['A', 'B', 'A'], { arguer: arguer.id, upvoter: upvoter.id });
-    const run = await t.scheduler.runNow('notifications');
-    expect(run).toMatchObject({ status: 'SUCCEEDED', result: { added: 4 } });
+    // Written by the closure itself and published by its job right after the commit.
     const notes = await t.db.notification.findMany({ where: { caseId } });
     expect(notes.map((n) => n.userId).sort()).toEqual([...voters.map((v) => v.id), arguer.id].sort());
+    expect(notes.every((n) => n.publishedAt !== null)).toBe(true);
     const rewards = await t.db.reward.groupBy({ by: ['userId'], where: { caseId }, _sum: { amount: true } });
     for (const [i, voter] of voters.entries()) {
       const note = notes.find((n) => n.userId === voter.id)!;
@@ -58,18 +58,30 @@ describe('notifications', () => {
     }
     expect(notes.find((n) => n.userId === arguer.id)!.body).toContain('You argued but did not vote.');
     expect(await t.db.notification.count({ where: { userId: { in: [upvoter.id, bystander.id] } } })).toBe(0);
-    // Read again (the cursor's overlap sees the same settlement): nothing twice.
-    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { added: 0, published: 0 } });
+    // The notifications job finds nothing left to publish.
+    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { published: 0 } });
     expect(await t.db.notification.count()).toBe(4);
   });
 
-  it('are made in bounded statements however many changes wait (a big badge pass)', async () => {
-    const users = await Promise.all(Array.from({ length: 7 }, () => createUser(t.db)));
-    await t.db.badgeAward.createMany({ data: users.map((u) => ({ userId: u.id, badgeKey: 'early_adopter' })) });
-    // Three per statement: 3 + 3 + 1, each its own short statement; a second pass finds nothing.
-    expect(await deriveNotifications(t.db, new Date(), undefined, 3)).toBe(7);
-    expect(await t.db.notification.count({ where: { kind: 'BADGE_EARNED' } })).toBe(7);
-    expect(await deriveNotifications(t.db, new Date(), undefined, 3)).toBe(0);
+  it('are written in the transaction of the change they report: none if it rolls back, all if it commits', async () => {
+    const generated = await t.scheduler.runNow('case-generation');
+    const caseId = ('result' in generated && (generated.result as { opened: string[] }).opened[0]) || '';
+    const voters = [await createUser(t.db), await createUser(t.db)];
+    for (const voter of voters) await ask(`mutation { castVote(caseId: "${caseId}", side: A) { side } }`, await tokenOf(voter.id));
+    await t.db.$executeRaw`UPDATE cases SET closes_at = now() WHERE id = ${caseId}::uuid`;
+    // The closure fails after its last step: nothing of it stays, its notifications included.
+    await expect(closeCase(t.db, caseId, new Date(), 'settlement')).rejects.toThrow('injected failure');
+    expect(await t.db.notification.count()).toBe(0);
+    expect(await t.db.caseSettlement.count({ where: { caseId } })).toBe(0);
+    await closeCase(t.db, caseId, new Date());
+    expect((await t.db.notification.findMany({ where: { caseId }, select: { userId: true } })).map((n) => n.userId).sort()).toEqual(voters.map((v) => v.id).sort());
+    // Not yet published (closeCase alone, no job): the notifications job does it, once.
+    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { published: 2 } });
+    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { published: 0 } });
+    // A badge's notification comes in the statement that awards it.
+    const awarded = await t.db.badgeAward.count();
+    await t.scheduler.runNow('badges');
+    expect(await t.db.notification.count({ where: { kind: 'BADGE_EARNED' } })).toBe((await t.db.badgeAward.count()) - awarded);
   });
 
   it('tell of badges and of payouts confirmed on chain', async () => {
@@ -98,14 +110,15 @@ describe('notifications', () => {
     try {
       const events = client.iterate<{ notificationAdded: { kind: string; title: string } }>({ query: 'subscription { notificationAdded { kind title } }' });
       const first = events.next();
-      // The subscription starts asynchronously: run the job until the first event arrives (it publishes once).
-      const heard = await Promise.race([first, (async () => {
-        for (let i = 0; i < 100; i++) {
-          await t.scheduler.runNow('notifications');
-          if (await t.db.notification.count({ where: { publishedAt: null } }) === 0) break;
-        }
-        return first;
-      })()]);
+      // The subscription starts asynchronously: until its first event arrives, the notification is
+      // made unpublished again (as after a stop between commit and publish) and the job publishes it.
+      let heard: Awaited<typeof first> | undefined;
+      void first.then((event) => (heard = event));
+      for (let i = 0; i < 200 && !heard; i++) {
+        await t.db.$executeRaw`UPDATE notifications SET published_at = NULL`;
+        await t.scheduler.runNow('notifications');
+      }
+      heard ??= await first;
       expect(heard.value?.data?.notificationAdded.kind).toBe('CASE_CLOSED');
       await events.return?.();
     } finally {

@@ -1,6 +1,7 @@
 import type { Db } from '../db.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { BADGES, type BadgeDefinition, type BadgeMetric } from './badges.js';
+import { badgeEarnedNotifications } from './notifications.js';
 
 export interface BadgeAwarded {
   awardId: string;
@@ -66,6 +67,7 @@ function awardTo(db: Pick<Db, '$queryRaw'>, users: UserFilter, now: Date): Promi
       SELECT m.user_id, b.key, ${now} FROM m JOIN ${badgeTable} ON ${metricValue} >= b.target
       ON CONFLICT (user_id, badge_key) DO NOTHING
       RETURNING id, user_id, badge_key, awarded_at
+    ), notified AS (${badgeEarnedNotifications(Prisma.sql`awarded`)}
     ), bonus AS (
       INSERT INTO rewards (user_id, badge_award_id, kind, amount, status, completed_at)
       SELECT a.user_id, a.id, 'BADGE_BONUS', b.bonus,

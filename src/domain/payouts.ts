@@ -3,6 +3,7 @@ import type { Chain } from '../chain/index.js';
 import type { Db } from '../db.js';
 import { AppError, notFound } from '../errors.js';
 import type { PubSub } from '../events.js';
+import { payoutNotifications } from './notifications.js';
 
 export const BATCH_SIZE = 100;
 const NOT_FOUND_FAILS_AFTER_MS = 24 * 3600_000;
@@ -118,6 +119,7 @@ export async function monitorPayouts(deps: PayoutDeps, now = new Date()): Promis
                   WHERE payout_tx_id = ${t.id}::uuid AND status = 'PROCESSING' GROUP BY user_id) s
             WHERE u.id = s.user_id`;
           await tx.reward.updateMany({ where: { payoutTxId: t.id, status: 'PROCESSING' }, data: { status: 'COMPLETED', completedAt: now } });
+          await tx.$executeRaw`${payoutNotifications(t.id)}`;
           await tx.chainTransaction.update({
             where: { id: t.id },
             data: { status: 'CONFIRMED', blockNumber: status.blockNumber, lastCheckedAt: now, settledAt: now },
@@ -127,6 +129,7 @@ export async function monitorPayouts(deps: PayoutDeps, now = new Date()): Promis
       } else if (status.state === 'reverted' || lost) {
         await db.$transaction([
           db.reward.updateMany({ where: { payoutTxId: t.id, status: 'PROCESSING' }, data: { status: 'FAILED' } }),
+          db.$executeRaw`${payoutNotifications(t.id)}`,
           db.chainTransaction.update({
             where: { id: t.id },
             data: { status: 'FAILED', error: status.state === 'reverted' ? 'reverted' : 'not found for over 24 h', lastCheckedAt: now, settledAt: now },

@@ -1,5 +1,6 @@
 import type { Db } from '../db.js';
 import { awardBadges } from '../domain/badges-award.js';
+import { publishAfterCommit } from '../domain/notifications.js';
 import type { PubSub } from '../events.js';
 import { DEFAULT_SCHEDULES, type Job } from './types.js';
 
@@ -24,6 +25,7 @@ export const badgesJob: Job<{ db: Db; pubsub: PubSub }> = {
         for (const award of awards) pubsub.publish('badgeAwarded', award);
       },
     });
+    if (result.awarded > 0) await publishAfterCommit(db, pubsub);
     return {
       items: result.awarded,
       successes: result.awarded,

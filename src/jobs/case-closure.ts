@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { caseKeyOf, type Chain } from '../chain/index.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
+import { publishAfterCommit } from '../domain/notifications.js';
 import { recordLedger, sendReveal } from '../domain/reveal.js';
 import { closeCase, dueCases, isLockTimeout } from '../domain/settlement.js';
 import { disagreement } from '../domain/verification.js';
@@ -51,6 +52,7 @@ export const caseClosureJob: Job<{ db: Db; chain: Chain; pubsub: PubSub; log: Lo
         errors.push(`${caseId}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    if (closed.length + voided.length > 0) await publishAfterCommit(db, pubsub);
     for (const caseId of closed) {
       if (signal.aborted) break;
       try {

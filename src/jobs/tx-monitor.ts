@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Chain } from '../chain/index.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
+import { publishAfterCommit } from '../domain/notifications.js';
 import { monitorPayouts, sendPayouts } from '../domain/payouts.js';
 import { advanceClosedCases } from '../domain/reveal.js';
 import { advancePendingCases, type SealingDeps } from '../domain/sealing.js';
@@ -27,6 +28,7 @@ export const txMonitorJob: Job<{ db: Db; chain: Chain; log: Logger; pubsub: PubS
       return { batches: [], rewards: 0 };
     });
     const report = await monitorPayouts(deps, now);
+    if (report.confirmed.length + report.failed.length > 0) await publishAfterCommit(db, pubsub);
     const failures = report.failed.length + report.errors.length + (sendError ? 1 : 0) + commitments.errors.length + reveals.errors.length;
     const items =
       sent.batches.length + report.confirmed.length + report.failed.length + report.pending.length + report.errors.length + (sendError ? 1 : 0) +
