@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { badgeEarnedNotifications } from '../src/domain/notifications.js';
 import { issueSessionToken } from '../src/domain/sessions.js';
+import { Prisma } from '../src/generated/prisma/client.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createUser } from './support/fixtures.js';
 
@@ -58,9 +60,11 @@ async function verifiedUser(address: string) {
   return { user, token };
 }
 
-/** A badge for the user now: the quickest notification to make. */
+/** A badge for the user now, with its notification as the badge job writes it (one statement): the quickest notification to make. */
 async function earnBadge(userId: string, key: 'early_adopter' | 'blockchain_ready') {
-  await t.db.badgeAward.create({ data: { userId, badgeKey: key } });
+  await t.db.$executeRaw`WITH awarded AS (
+      INSERT INTO badge_awards (user_id, badge_key) VALUES (${userId}::uuid, ${key}) RETURNING id, user_id, badge_key)
+    ${badgeEarnedNotifications(Prisma.sql`awarded`)}`;
 }
 
 describe('e-mail', () => {
@@ -87,7 +91,7 @@ describe('e-mail', () => {
     await earnBadge(user.id, 'early_adopter');
     await earnBadge(user.id, 'blockchain_ready');
     received.length = 0;
-    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { added: 2, sent: 1 } });
+    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { published: 2, sent: 1 } });
     expect(received).toHaveLength(1);
     const digest = received[0]!;
     expect(digest.subject).toBe('Verdict: 2 updates');
