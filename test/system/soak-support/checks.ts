@@ -117,7 +117,9 @@ export async function expectedItems(db: pg.Client, runs: JobRunRow[]) {
       'SELECT u.handle, b.badge_key, b.awarded_at FROM badge_awards b JOIN users u ON u.id = b.user_id',
     )
   ).rows;
-  const notificationRuns = finished.filter((r) => r.job === 'notifications');
+  // Notifications are published right after the commit of the job that wrote them (closure,
+  // badges, tx-monitor), and what is left by the notifications job.
+  const notificationRuns = finished.filter((r) => ['notifications', 'case-closure', 'badges', 'tx-monitor'].includes(r.job));
   const hasNotifications = (await db.query(`SELECT to_regclass('notifications') AS t`)).rows[0]?.t !== null;
   const notifications = hasNotifications
     ? (await db.query<{ id: string; user_id: string; published_at: Date }>('SELECT id, user_id, published_at FROM notifications WHERE published_at IS NOT NULL')).rows
@@ -152,7 +154,7 @@ export async function expectedItems(db: pg.Client, runs: JobRunRow[]) {
       },
     },
     unplacedAwards,
-    /** notificationAdded of one user: one per notification, published (published_at) inside a notifications run. */
+    /** notificationAdded of one user: one per notification, published (published_at) inside a run of a job that publishes them. */
     notificationsOf: (userId: string) => ({
       items: new Map(
         notifications
