@@ -40,7 +40,8 @@ export interface FanoutResult {
 
 export const FANOUT_QUERY = 'subscription { leaderboardUpdated(period: ALL_TIME) { computedAt entries { rank handle points } } }';
 /** The server's pubsub topic `leaderboardUpdated` with id ALL_TIME (createPubSub joins them with ':'). */
-const CHANNEL = 'leaderboardUpdated:ALL_TIME';
+// The server's channel: its REDIS_PREFIX (default 'verdict:'), then events:, then the topic and its id.
+const CHANNEL = 'verdict:events:leaderboardUpdated:ALL_TIME';
 const WORKERS = 2;
 const EVENTS = Math.max(3, Number(process.env.FANOUT_EVENTS ?? 5));
 const AFTER_SECONDS = Number(process.env.FANOUT_AFTER_SECONDS ?? 60);
