@@ -110,12 +110,16 @@ async function syncChanged(tx: Tx, since: Map<LeaderboardPeriod, Date>, now: Dat
   const reasons: Prisma.Sql[] = [];
   const all = since.get('ALL_TIME');
   if (all) reasons.push(Prisma.sql`SELECT id AS user_id FROM users WHERE updated_at > ${all}`);
-  for (const period of ['WEEKLY', 'DAILY'] as const) {
-    const from = since.get(period);
-    if (!from) continue;
+  // Rewards completed since the earlier of WEEKLY's and DAILY's syncs (usually the same moment).
+  const windowed = (['WEEKLY', 'DAILY'] as const).filter((p) => since.has(p));
+  if (windowed.length > 0) {
+    const from = new Date(Math.min(...windowed.map((p) => since.get(p)!.getTime())));
+    reasons.push(Prisma.sql`SELECT user_id FROM rewards WHERE status = 'COMPLETED' AND completed_at > ${from}`);
+  }
+  for (const period of windowed) {
+    const from = since.get(period)!;
     const start = periodStart(period, now);
     const windowMs = now.getTime() - start.getTime();
-    reasons.push(Prisma.sql`SELECT user_id FROM rewards WHERE status = 'COMPLETED' AND completed_at > ${from}`);
     reasons.push(Prisma.sql`SELECT user_id FROM rewards WHERE status = 'COMPLETED'
       AND completed_at > ${new Date(from.getTime() - windowMs)} AND completed_at <= ${start}`);
   }
