@@ -13,7 +13,10 @@ import { refuseBadOperationInput } from './graphql/operation-input.js';
 import { schema } from './graphql/schema.js';
 import { unsubscribe } from './domain/mail.js';
 import { AppError } from './errors.js';
+import { listenMetrics, metricsHandler, portOf } from './http/metrics.js';
 import { publicResponseCache } from './http/response-cache.js';
+import { requestIdFor, withRequestId } from './log.js';
+import { operationMetrics } from './graphql/operation-metrics.js';
 import { rateLimiters } from './rate-limit.js';
 import { serveGraphqlWs } from './subscriptions/ws.js';
 
@@ -89,6 +92,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
       });
     },
     plugins: [
+      operationMetrics(deps.metrics, log),
       EnvelopArmorPlugin({
         maxDepth: { n: 12 },
         maxAliases: { n: 15 },
@@ -105,8 +109,22 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
     ],
   });
 
+  const metricsOnOwnPort = config.METRICS_PORT !== undefined;
+  const serveMetrics = metricsHandler(deps.metrics, config, log, metricsOnOwnPort);
+  let metricsServer: http.Server | null = null;
+
   const server = options.server ?? http.createServer();
   server.on('request', (req: IncomingMessage, res: http.ServerResponse) => {
+    // Every log line written while this request is handled carries its id; so does the response.
+    const reqId = requestIdFor(req.headers['x-request-id']);
+    res.setHeader('x-request-id', reqId);
+    withRequestId(reqId, () => handle(req, res));
+  });
+  const handle = (req: IncomingMessage, res: http.ServerResponse) => {
+    if (!metricsOnOwnPort && req.url?.split('?')[0] === '/metrics') {
+      void serveMetrics(req, res);
+      return;
+    }
     const refusal = bodyRefusal(req, config.MAX_BODY_BYTES, config.GRAPHQL_PATH);
     if (refusal) {
       res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });
@@ -115,7 +133,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
       return;
     }
     void yoga(req, res);
-  });
+  };
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.MAX_BODY_BYTES });
   const subscriptions = serveGraphqlWs(yoga, wsServer, deps);
 
@@ -126,8 +144,15 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
     subscriptions: subscriptions.fanout,
     /** Drops the cached leaderboards on this server (every `leaderboardUpdated` event does it too). */
     invalidateLeaderboard: responseCache.invalidateLeaderboard,
-    /** Listens on the given port (0 = any free one); resolves with the bound port. */
+    /** With METRICS_PORT, opens /metrics on its own listener; resolves with its port (null without). */
+    async startMetrics(): Promise<number | null> {
+      if (!metricsOnOwnPort) return null;
+      metricsServer ??= await listenMetrics(serveMetrics, config.METRICS_HOST, config.METRICS_PORT!);
+      return portOf(metricsServer);
+    },
+    /** Listens on the given port (0 = any free one), and METRICS_PORT if set; resolves with the bound port. */
     async start(port: number, host = '0.0.0.0'): Promise<number> {
+      await this.startMetrics();
       if (server.listening) return (server.address() as AddressInfo).port;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -140,6 +165,10 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
       await limiters.close();
       for (const client of wsServer.clients) client.terminate();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+      }
       if (!server.listening) return;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -26,6 +26,13 @@ const envSchema = z.object({
   REDIS_PREFIX: z.string().min(1).default('verdict:'),
   PUBLIC_URL: z.url().default('http://localhost:4000'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `pretty` (readable lines) or `json`; unset: pretty on a terminal, JSON otherwise. */
+  LOG_FORMAT: z.preprocess(emptyAsUndefined, z.enum(['json', 'pretty']).optional()),
+  /** With it, GET /metrics asks for `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must have at least 16 characters').optional()),
+  /** With it, /metrics is served on its own port (on METRICS_HOST) and not on PORT. */
+  METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).optional()),
+  METRICS_HOST: z.string().default('127.0.0.1'),
   GRAPHQL_PATH: z.string().startsWith('/').default('/graphql'),
   SESSION_SECRET: z.preprocess(emptyAsUndefined, z.string().min(16, 'must have at least 16 characters').optional()),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(100_000),

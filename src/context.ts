@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Chain } from './chain/index.js';
 import type { Config } from './config.js';
 import type { Mailer } from './domain/mail.js';
+import type { Metrics } from './metrics.js';
 import type { Sealer } from './domain/sealing.js';
 import type { Scheduler } from './jobs/scheduler.js';
 import type { Db } from './db.js';
@@ -29,6 +30,8 @@ export interface Context {
   scheduler: Scheduler;
   /** SMTP_URL's mail server; null without one. */
   mailer: Mailer | null;
+  /** The server's Prometheus metrics. */
+  metrics: Metrics;
   viewer: Viewer | null;
   /** The bearer token the viewer came from: subscriptions check it again at every event. */
   token: string | null;
@@ -81,6 +84,7 @@ export function requestContext(deps: AppDeps, clientAddress: string): Context {
     sealer: deps.sealer,
     scheduler: deps.scheduler,
     mailer: deps.mailer,
+    metrics: deps.metrics,
     viewer: null,
     token: null,
     loaders: new LazyLoaders(deps.db),

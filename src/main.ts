@@ -1,19 +1,19 @@
 // `npm start`. The port opens first (only the configuration and the HTTP front are loaded before
 // it), so /healthz answers within a second; the database (and its migrations), the chain and the
 // app's modules then load side by side, and /readyz turns 200 once the first case exists too.
-import pino from 'pino';
 import type { App } from './app.js';
 import type { Chain } from './chain/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Database } from './db.js';
 import { listenEarly } from './http/front.js';
+import { createLogger } from './log.js';
 import type { Runtime } from './runtime.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main() {
   const config = loadConfig();
-  const log = pino({ level: config.LOG_LEVEL });
+  const log = createLogger(config);
   const front = await listenEarly(config.PORT, config.HOST);
   console.log(`GraphiQL: http://localhost:${front.port}${config.GRAPHQL_PATH}`);
   console.log(`Live page: http://localhost:${front.port}/live`);
@@ -88,6 +88,8 @@ async function main() {
     // Both in the same tick: no request falls between the front's handlers and the app's.
     app = buildApp(runtime.deps, { server: front.server });
     front.handOver();
+    const metricsPort = await app.startMetrics();
+    if (metricsPort !== null) log.info({ port: metricsPort, host: config.METRICS_HOST }, 'metrics served on their own port');
     runtime.deps.scheduler.start();
     log.info({ port: front.port, database: database!.embedded ? 'embedded' : 'server' }, 'Verdict is ready');
   } catch (error) {

@@ -10,6 +10,7 @@ import { loadSessionKeys } from './domain/sessions.js';
 import { createEvents } from './events.js';
 import { allJobs, type JobDeps } from './jobs/index.js';
 import { createScheduler, schedulesFromConfig } from './jobs/scheduler.js';
+import { createMetrics } from './metrics.js';
 
 export interface Runtime {
   deps: AppDeps;
@@ -56,16 +57,20 @@ export async function startRuntime(
   const sealer = createSealer(sealing);
   const mailer = createMailer(config);
   const sessions = loadSessionKeys(config);
+  const metrics = createMetrics(db);
   const scheduler = createScheduler<JobDeps>({
     db,
     log,
     jobs: allJobs,
     deps: { db, chain, log, pubsub, config, sealing, mailer, sessions },
     schedules: schedulesFromConfig(config),
-    onRunFinished: (run) => pubsub.publish('jobCompleted', { runId: run.id }),
+    onRunFinished: (run) => {
+      metrics.jobRun(run);
+      pubsub.publish('jobCompleted', { runId: run.id });
+    },
   });
   return {
-    deps: { config, db, log, pubsub, chain, sealer, scheduler, sessions, mailer },
+    deps: { config, db, log, pubsub, chain, sealer, scheduler, sessions, mailer, metrics },
     sealing,
     judge,
     async close() {

@@ -3,6 +3,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { createYoga } from 'graphql-yoga';
 import type { WebSocketServer } from 'ws';
 import type { AppDeps } from '../context.js';
+import { describeOperation, recordOperation } from '../graphql/operation-metrics.js';
 import { SubscriptionFanout, type WsRoot } from './fanout.js';
 import { collectAfterDisconnects } from './memory.js';
 
@@ -35,8 +36,14 @@ function messageType(data: unknown): string | undefined {
  * (fanout.ts); every other operation runs per subscriber as before. After a wave of
  * disconnections their garbage is collected at once (memory.ts).
  */
-export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick<AppDeps, 'pubsub' | 'log' | 'config'>) {
+export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick<AppDeps, 'pubsub' | 'log' | 'config' | 'metrics'>) {
   const fanout = new SubscriptionFanout(deps.pubsub, deps.log);
+  const { metrics, log } = deps;
+  metrics.countSockets(() => wsServer.clients.size);
+  // Per socket, the operations between graphql-ws's onSubscribe and onComplete: when each started,
+  // and the root fields of those that became subscriptions (counted in the metrics until they end).
+  const operations = new WeakMap<object, Map<string, { startedAt: number; fields?: readonly string[] }>>();
+  const operationsOf = (ctx: object) => operations.get(ctx) ?? operations.set(ctx, new Map()).get(ctx)!;
   const limits = { subscriptions: deps.config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, sockets: deps.config.WS_MAX_SOCKETS_PER_ADDRESS };
   // Sockets per client address: one more than allowed is closed at once, with its own code.
   const socketsFrom = new Map<string, number>();
@@ -62,6 +69,7 @@ export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick
       execute: (args) => (args.rootValue as WsRoot).execute(args) as never,
       subscribe: (args) => fanout.subscribe(args) as never,
       onSubscribe: async (ctx, id, params) => {
+        const startedAt = performance.now();
         // Operations already running on this socket (this one excluded).
         const running = Object.keys(ctx.subscriptions).filter((other) => other !== id).length;
         if (running >= limits.subscriptions) {
@@ -105,7 +113,24 @@ export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick
           contextValue: await envelope.contextFactory(),
           rootValue: root,
         };
+        operationsOf(ctx).set(id, { startedAt });
         return args;
+      },
+      onOperation: (ctx, id, _params, args, result) => {
+        const started = operationsOf(ctx).get(id);
+        if (!started) return;
+        const operation = describeOperation(args.document, args.operationName);
+        recordOperation(metrics, log, operation, started.startedAt, result);
+        if (typeof result === 'object' && result !== null && Symbol.asyncIterator in result) {
+          started.fields = operation.fields;
+          metrics.subscriptions(operation.fields, 1);
+        }
+      },
+      onComplete: (ctx, id) => {
+        const map = operations.get(ctx);
+        const ended = map?.get(id);
+        map?.delete(id);
+        if (ended?.fields) metrics.subscriptions(ended.fields, -1);
       },
     },
     wsServer,

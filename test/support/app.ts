@@ -6,6 +6,7 @@ import { print, type ExecutionResult } from 'graphql';
 import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { loggerOptions } from '../../src/log.js';
 import { startRuntime } from '../../src/runtime.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -35,7 +36,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     RATE_LIMIT_SIGN_IN_PER_MINUTE: '100000',
     ...env,
   });
-  const log = options.logStream ? pino({ level: env.LOG_LEVEL ?? 'info' }, options.logStream) : pino({ level: 'silent' });
+  const log = options.logStream ? pino(loggerOptions(env.LOG_LEVEL ?? 'info'), options.logStream) : pino({ level: 'silent' });
   const runtime = await startRuntime(config, database.prisma, log, { inMemoryChain: true });
   const app = buildApp(runtime.deps);
   const { pubsub, sessions, chain, scheduler } = runtime.deps;
