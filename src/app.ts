@@ -17,6 +17,7 @@ import { listenMetrics, metricsHandler, portOf } from './http/metrics.js';
 import { publicResponseCache } from './http/response-cache.js';
 import { requestIdFor, withRequestId } from './log.js';
 import { operationMetrics } from './graphql/operation-metrics.js';
+import { loadTrustedDocuments, trustedDocumentsPlugin } from './graphql/trusted-documents.js';
 import { rateLimiters } from './rate-limit.js';
 import { serveGraphqlWs } from './subscriptions/ws.js';
 
@@ -33,9 +34,16 @@ export interface AppOptions {
 /** The GraphQL server for HTTP, SSE and WebSocket on one path. Nothing runs until start(). */
 export function buildApp(deps: AppDeps, options: AppOptions = {}) {
   const { config, db, log } = deps;
+  const trusted = config.TRUSTED_DOCUMENTS ? loadTrustedDocuments(config.TRUSTED_DOCUMENTS, schema) : null;
   const responseCache = publicResponseCache(deps.pubsub, PERIODS);
   // With REDIS_URL, rate limits are counted in Redis: shared by every server.
   const limiters = rateLimiters({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, log });
+  // With trusted documents, who may still send a document of their own (ALLOW_ARBITRARY_OPERATIONS).
+  const mayRunArbitrary = async (token: string | null): Promise<boolean> => {
+    if (config.ALLOW_ARBITRARY_OPERATIONS === 'all') return true;
+    if (config.ALLOW_ARBITRARY_OPERATIONS === 'none' || !token) return false;
+    return (await resolveViewer(db, deps.sessions, token).catch(() => null))?.role === 'ADMIN';
+  };
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -77,6 +85,8 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
     // Bodies are bounded before yoga sees them (bodyRefusal: declared length only, at most
     // MAX_BODY_BYTES), so yoga's own streaming limit, a TransformStream per request, is redundant.
     maxRequestBodySize: false,
+    // A trusted document may be named by `documentId` (GraphQL Code Generator's client preset).
+    extraParamNames: trusted ? ['documentId'] : undefined,
     // Anonymous requests (no token) need no database and no promise: the context is built at once.
     // DataLoaders are made on first use.
     context: ({ request, req, connectionParams }: YogaInitialContext & ServerContext): Context | Promise<Context> => {
@@ -93,6 +103,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
     },
     plugins: [
       operationMetrics(deps.metrics, log),
+      ...(trusted ? [trustedDocumentsPlugin(trusted, (request) => mayRunArbitrary(bearerToken(request.headers.get('authorization'))))] : []),
       EnvelopArmorPlugin({
         maxDepth: { n: 12 },
         maxAliases: { n: 15 },
@@ -135,7 +146,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
     void yoga(req, res);
   };
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.MAX_BODY_BYTES });
-  const subscriptions = serveGraphqlWs(yoga, wsServer, deps);
+  const subscriptions = serveGraphqlWs(yoga, wsServer, deps, trusted ? { documents: trusted, mayRunArbitrary } : null);
 
   return {
     yoga,

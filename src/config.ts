@@ -33,6 +33,10 @@ const envSchema = z.object({
   /** With it, /metrics is served on its own port (on METRICS_HOST) and not on PORT. */
   METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).optional()),
   METRICS_HOST: z.string().default('127.0.0.1'),
+  /** A manifest (JSON object of id → document): then only those operations run. */
+  TRUSTED_DOCUMENTS: optionalString,
+  /** With TRUSTED_DOCUMENTS: who may still send documents of their own (GraphiQL). */
+  ALLOW_ARBITRARY_OPERATIONS: z.enum(['none', 'admins', 'all']).default('none'),
   GRAPHQL_PATH: z.string().startsWith('/').default('/graphql'),
   SESSION_SECRET: z.preprocess(emptyAsUndefined, z.string().min(16, 'must have at least 16 characters').optional()),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(100_000),

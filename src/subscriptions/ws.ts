@@ -3,7 +3,9 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { createYoga } from 'graphql-yoga';
 import type { WebSocketServer } from 'ws';
 import type { AppDeps } from '../context.js';
+import { bearerToken } from '../context.js';
 import { describeOperation, recordOperation } from '../graphql/operation-metrics.js';
+import { documentNotFound, documentRequired, trustedDocument, trustedDocumentId, type TrustedDocuments } from '../graphql/trusted-documents.js';
 import { SubscriptionFanout, type WsRoot } from './fanout.js';
 import { collectAfterDisconnects } from './memory.js';
 
@@ -36,7 +38,18 @@ function messageType(data: unknown): string | undefined {
  * (fanout.ts); every other operation runs per subscriber as before. After a wave of
  * disconnections their garbage is collected at once (memory.ts).
  */
-export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick<AppDeps, 'pubsub' | 'log' | 'config' | 'metrics'>) {
+export interface WsTrustedDocuments {
+  documents: TrustedDocuments;
+  /** Whether the bearer token's user may send documents of their own. */
+  mayRunArbitrary: (token: string | null) => Promise<boolean>;
+}
+
+export function serveGraphqlWs(
+  yoga: Yoga,
+  wsServer: WebSocketServer,
+  deps: Pick<AppDeps, 'pubsub' | 'log' | 'config' | 'metrics'>,
+  trusted: WsTrustedDocuments | null = null,
+) {
   const fanout = new SubscriptionFanout(deps.pubsub, deps.log);
   const { metrics, log } = deps;
   metrics.countSockets(() => wsServer.clients.size);
@@ -44,6 +57,17 @@ export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick
   // and the root fields of those that became subscriptions (counted in the metrics until they end).
   const operations = new WeakMap<object, Map<string, { startedAt: number; fields?: readonly string[] }>>();
   const operationsOf = (ctx: object) => operations.get(ctx) ?? operations.set(ctx, new Map()).get(ctx)!;
+  // With trusted documents: whether a connection may send its own documents, asked once per connection.
+  const arbitraryAllowed = new WeakMap<object, Promise<boolean>>();
+  const mayRunArbitrary = (ctx: { connectionParams?: Readonly<Record<string, unknown>> }) => {
+    let allowed = arbitraryAllowed.get(ctx);
+    if (!allowed) {
+      const params = ctx.connectionParams ?? {};
+      const token = bearerToken(String(params.authorization ?? '')) ?? (typeof params.token === 'string' ? params.token : null);
+      arbitraryAllowed.set(ctx, (allowed = trusted!.mayRunArbitrary(token)));
+    }
+    return allowed;
+  };
   const limits = { subscriptions: deps.config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, sockets: deps.config.WS_MAX_SOCKETS_PER_ADDRESS };
   // Sockets per client address: one more than allowed is closed at once, with its own code.
   const socketsFrom = new Map<string, number>();
@@ -64,6 +88,29 @@ export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick
       if (type && SERVER_ONLY.has(type)) socket.close(4400, `Unexpected message of type ${type} received`);
     });
   });
+  /**
+   * The operation's document: a trusted one by its id, or the one sent (refused in trusted mode
+   * unless this connection may run its own). A document that does not parse (or is over the token
+   * limit) is this operation's error, sent for its id: the socket and its other subscriptions live on.
+   */
+  async function documentOf(
+    ctx: { connectionParams?: Readonly<Record<string, unknown>> },
+    params: { query: string; extensions?: unknown; documentId?: unknown },
+    parse: (source: string) => DocumentNode,
+  ): Promise<DocumentNode | GraphQLError[]> {
+    if (trusted) {
+      const documentId = params.query ? null : trustedDocumentId(params);
+      if (documentId) return trustedDocument(trusted.documents, documentId) ?? [documentNotFound()];
+      if (!(await mayRunArbitrary(ctx))) return [documentRequired()];
+    }
+    try {
+      return parse(params.query);
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      return [coded(error)];
+    }
+  }
+
   const server = useServer<Record<string, unknown>>(
     {
       execute: (args) => (args.rootValue as WsRoot).execute(args) as never,
@@ -82,15 +129,8 @@ export function serveGraphqlWs(yoga: Yoga, wsServer: WebSocketServer, deps: Pick
           params,
           connectionParams: ctx.connectionParams ?? {},
         });
-        // A document that does not parse (or is over the token limit) is this operation's error,
-        // sent for its id: the socket and its other subscriptions live on.
-        let document: DocumentNode;
-        try {
-          document = envelope.parse(params.query);
-        } catch (error) {
-          if (!(error instanceof GraphQLError)) throw error;
-          return [coded(error)];
-        }
+        const document = await documentOf(ctx, params, envelope.parse);
+        if (Array.isArray(document)) return document;
         // Validation rules that throw (armor's limits: aliases, depth, cost, directives) are this
         // operation's error too, as is an operationName that names no operation in the document.
         let errors: readonly GraphQLError[];

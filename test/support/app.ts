@@ -81,6 +81,8 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     chain,
     scheduler,
     sealing: runtime.sealing,
+    /** What buildApp was given (to build another app on the same runtime). */
+    runtimeDeps: runtime.deps,
     gql,
     async close() {
       await app.stop();
