@@ -93,7 +93,8 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
       const token = connectionParams
         ? bearerToken(String(connectionParams.authorization ?? '')) ?? stringOrNull(connectionParams.token)
         : bearerToken(request.headers.get('authorization'));
-      const context = requestContext(deps, req?.socket.remoteAddress ?? 'unknown');
+      const userAgent = req?.headers['user-agent'] ?? request?.headers.get('user-agent') ?? null;
+      const context = requestContext(deps, req?.socket.remoteAddress ?? 'unknown', userAgent);
       if (!token) return context;
       return resolveViewer(db, deps.sessions, token).then((viewer) => {
         context.viewer = viewer;
@@ -174,6 +175,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
     async stop(): Promise<void> {
       await responseCache.close();
       await limiters.close();
+      await subscriptions.stop();
       for (const client of wsServer.clients) client.terminate();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       if (metricsServer) {

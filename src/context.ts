@@ -8,12 +8,14 @@ import type { Scheduler } from './jobs/scheduler.js';
 import type { Db } from './db.js';
 import type { PubSub } from './events.js';
 import { createLoaders, type Loaders } from './loaders.js';
-import { verifySessionToken, type SessionKeys } from './domain/sessions.js';
+import { sessionUser, verifySessionToken, type SessionKeys } from './domain/sessions.js';
 
 export interface Viewer {
   id: string;
   handle: string;
   role: 'USER' | 'ADMIN';
+  /** The session the token names. */
+  sessionId: string;
 }
 
 /** What every resolver sees, whether the operation came over HTTP, SSE or WebSocket. */
@@ -38,17 +40,21 @@ export interface Context {
   loaders: Loaders;
   /** Who sent the operation, for rate limits of anonymous callers. */
   clientAddress: string;
+  /** The client's User-Agent, if it sent one (recorded with a new session). */
+  userAgent: string | null;
 }
 
 /** What buildApp is given once and shares with every request. */
-export type AppDeps = Omit<Context, 'viewer' | 'token' | 'loaders' | 'clientAddress'>;
+export type AppDeps = Omit<Context, 'viewer' | 'token' | 'loaders' | 'clientAddress' | 'userAgent'>;
 
-/** The signed-in user behind a bearer token, re-read so a changed role applies at once. */
+/**
+ * The signed-in user behind a bearer token: its signature and expiry, then its session (not
+ * revoked, not expired) and user, re-read so a changed role or a sign-out applies at once.
+ */
 export async function resolveViewer(db: Db, sessions: SessionKeys, token: string | null): Promise<Viewer | null> {
   if (!token) return null;
-  const userId = await verifySessionToken(sessions, token);
-  if (!userId) return null;
-  return db.user.findUnique({ where: { id: userId }, select: { id: true, handle: true, role: true } });
+  const claims = await verifySessionToken(sessions, token);
+  return claims ? sessionUser(db, claims) : null;
 }
 
 /** `Authorization: Bearer <token>` over HTTP; `{ authorization }` or `{ token }` in connection params. */
@@ -73,7 +79,7 @@ class LazyLoaders implements Loaders {
  * A request's context, anonymous until the caller resolves the viewer. Written out field by
  * field: spreading the dependencies (`{ ...deps }`) costs about a hundred times more per request.
  */
-export function requestContext(deps: AppDeps, clientAddress: string): Context {
+export function requestContext(deps: AppDeps, clientAddress: string, userAgent: string | null = null): Context {
   return {
     db: deps.db,
     pubsub: deps.pubsub,
@@ -89,5 +95,6 @@ export function requestContext(deps: AppDeps, clientAddress: string): Context {
     token: null,
     loaders: new LazyLoaders(deps.db),
     clientAddress,
+    userAgent,
   };
 }

@@ -27,6 +27,8 @@ export type Topics = {
   rewardUpdated: [userId: string, { rewardId: string }];
   /** Per user: a notification of theirs, once its row committed. */
   notificationAdded: [userId: string, { notificationId: string }];
+  /** Sessions that ended (sign-out, password change or reset, account deletion): their sockets close. */
+  sessionsRevoked: [{ sessionIds: string[] }];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<Topics>>;

@@ -121,7 +121,7 @@ describe('analytics', () => {
     const report = `{ dailyReport(day: "${isoDay(addDays(day0, 1))}") { day casesClosed run { job status } } }`;
     expect((await ask(report)).errors[0].extensions.code).toBe('UNAUTHENTICATED');
     const admin = await createUser(t.db, { role: 'ADMIN' });
-    const { token } = await issueSessionToken(t.sessions, admin.id);
+    const { token } = await issueSessionToken(t.db, t.sessions, admin.id);
     expect((await ask(report, token)).data.dailyReport).toEqual({ day: isoDay(addDays(day0, 1)), casesClosed: 2, run: { job: 'ANALYTICS', status: 'SUCCEEDED' } });
   });
 });

@@ -41,7 +41,7 @@ describe('archiving a closed case', () => {
     const c = await t.db.case.findUniqueOrThrow({ where: { id: ('result' in generated && (generated.result as { opened: string[] }).opened[0]) || '' } });
     expect(c.status).toBe('OPEN');
     const users = await Promise.all(Array.from({ length: 4 }, () => createUser(t.db)));
-    const tokens = await Promise.all(users.map(async (u) => (await issueSessionToken(t.sessions, u.id)).token));
+    const tokens = await Promise.all(users.map(async (u) => (await issueSessionToken(t.db, t.sessions, u.id)).token));
     for (const [i, token] of tokens.entries()) await ask(`mutation { castVote(caseId: "${c.id}", side: ${i < 3 ? 'A' : 'B'}) { side } }`, token);
     const args = [];
     for (const token of tokens.slice(0, 2)) {

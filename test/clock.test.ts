@@ -34,7 +34,7 @@ describe.skipIf(!postgresServerUrl)('a server whose clock lags (skipped: set TES
   });
   afterAll(() => t.close());
 
-  const signedIn = async () => (await issueSessionToken(t.sessions, (await createUser(t.db)).id)).token;
+  const signedIn = async () => (await issueSessionToken(t.db, t.sessions, (await createUser(t.db)).id)).token;
   const body = 'An argument long enough to be accepted by the rules.';
 
   it('cannot vote, argue or upvote on a case that closed by the database clock', async () => {

@@ -50,7 +50,7 @@ const ask = (query: string, token?: string) => t.query(query, token);
 /** A signed-in user with a verified address (through the code mailed to it). */
 async function verifiedUser(address: string) {
   const user = await createUser(t.db);
-  const { token } = await issueSessionToken(t.sessions, user.id);
+  const { token } = await issueSessionToken(t.db, t.sessions, user.id);
   const mail = once(arrived, 'mail');
   expect((await ask(`mutation { setEmail(email: "${address}") }`, token)).data.setEmail).toBe(true);
   const [codeMail] = (await mail) as [ParsedMail];
@@ -70,7 +70,7 @@ async function earnBadge(userId: string, key: 'early_adopter' | 'blockchain_read
 describe('e-mail', () => {
   it('goes only to a verified address, whose code is checked', async () => {
     const user = await createUser(t.db);
-    const { token } = await issueSessionToken(t.sessions, user.id);
+    const { token } = await issueSessionToken(t.db, t.sessions, user.id);
     expect((await ask('mutation { setEmail(email: "not an address") }', token)).errors[0].extensions.code).toBe('BAD_USER_INPUT');
     const mail = once(arrived, 'mail');
     await ask('mutation { setEmail(email: "ann@example.test") }', token);
@@ -167,7 +167,7 @@ describe('e-mail', () => {
     const plain = await createTestApp();
     try {
       const user = await createUser(plain.db);
-      const { token } = await issueSessionToken(plain.sessions, user.id);
+      const { token } = await issueSessionToken(plain.db, plain.sessions, user.id);
       const response = await plain.app.yoga.fetch('http://verdict.test/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

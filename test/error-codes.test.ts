@@ -27,7 +27,7 @@ describe('errors a client causes', () => {
   it('all carry a code, none is INTERNAL_SERVER_ERROR, and none is logged as an error', async () => {
     const c = await createCase(t.db);
     const user = await createUser(t.db);
-    const { token } = await issueSessionToken(t.sessions, user.id);
+    const { token } = await issueSessionToken(t.db, t.sessions, user.id);
     await ask(`mutation { castVote(caseId: "${c.id}", side: A) { side } }`, token);
     lines.length = 0;
     const cases: [string, string, string?][] = [
@@ -86,7 +86,7 @@ describe('cursors', () => {
 
     const reward = (userId: string) => t.db.reward.create({ data: { userId, caseId: c.id, kind: 'PARTICIPATION', amount: 1 } });
     const [own, foreign] = [await reward(me.id), await reward(author.id)];
-    const { token } = await issueSessionToken(t.sessions, me.id);
+    const { token } = await issueSessionToken(t.db, t.sessions, me.id);
     const rewards = (after: string) => `{ me { rewards(first: 1, after: "${after}") { edges { node { amount } } } } }`;
     expect((await ask(rewards(b64(`GPC:S:${foreign.id}`)), token))?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(await ask(rewards(b64(`GPC:S:${own.id}`)), token)).toBeUndefined();

@@ -67,7 +67,7 @@ describe('a case from commitment to reveal', () => {
   it('anchors every vote and reward line: ledger, reveal checked on chain, receipts and proofs', async () => {
     const { c, users } = await openCaseWithVotes(6);
     const voter = users[0]!;
-    const { token } = await issueSessionToken(t.sessions, voter.user.id);
+    const { token } = await issueSessionToken(t.db, t.sessions, voter.user.id);
 
     // The vote's receipt is signed by Verdict's chain key over the vote's leaf.
     const mine = await ask(`{ case(id: "${c.id}") { myVote { side receipt { caseKey userKey side time leaf signature signer } } } }`, token);

@@ -58,7 +58,7 @@ const connect = (token?: string) => {
   clients.push(client);
   return client;
 };
-const tokenOf = async (userId: string) => (await issueSessionToken(t.sessions, userId)).token;
+const tokenOf = async (userId: string) => (await issueSessionToken(t.db, t.sessions, userId)).token;
 
 type Result<T> = { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
 

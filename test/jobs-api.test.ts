@@ -12,8 +12,8 @@ let user: string;
 beforeAll(async () => {
   t = await createTestApp({ JOB_BADGES: 'off' });
   base = `http://127.0.0.1:${await t.app.start(0, '127.0.0.1')}`;
-  admin = (await issueSessionToken(t.sessions, (await createUser(t.db, { role: 'ADMIN' })).id)).token;
-  user = (await issueSessionToken(t.sessions, (await createUser(t.db)).id)).token;
+  admin = (await issueSessionToken(t.db, t.sessions, (await createUser(t.db, { role: 'ADMIN' })).id)).token;
+  user = (await issueSessionToken(t.db, t.sessions, (await createUser(t.db)).id)).token;
 });
 afterAll(() => t.close());
 

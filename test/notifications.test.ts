@@ -16,7 +16,7 @@ beforeEach(async () => {
 afterEach(() => t.close());
 
 const ask = (query: string, token?: string) => t.query(query, token);
-const tokenOf = async (userId: string) => (await issueSessionToken(t.sessions, userId)).token;
+const tokenOf = async (userId: string) => (await issueSessionToken(t.db, t.sessions, userId)).token;
 
 /** A sealed case (as the judge writes them), voted on by `sides`, then closed by the job. */
 async function closedCase(sides: ('A' | 'B')[], extra: { arguer?: string; upvoter?: string; wallets?: boolean } = {}) {

@@ -13,7 +13,7 @@ afterAll(() => t.close());
 
 async function signedInUser(handle?: string) {
   const user = await createUser(t.db, handle ? { handle } : {});
-  return { user, token: (await issueSessionToken(t.sessions, user.id)).token };
+  return { user, token: (await issueSessionToken(t.db, t.sessions, user.id)).token };
 }
 
 const body = (n: number) => `Argument number ${n}: honesty outweighs comfort here.`;

@@ -194,7 +194,7 @@ describe('over GraphQL', () => {
     const c = await createCase(t.db, { status: 'CLOSED' });
     const failedTx = await t.db.chainTransaction.create({ data: { kind: 'PAYOUT', hash: `0x${randomBytes(32).toString('hex')}`, chainId: t.chain.chainId, status: 'FAILED' } });
     const reward = await t.db.reward.create({ data: { userId: owner.id, caseId: c.id, kind: 'PARTICIPATION', amount: 7, status: 'FAILED', payoutTxId: failedTx.id } });
-    const token = async (id: string) => (await issueSessionToken(t.sessions, id)).token;
+    const token = async (id: string) => (await issueSessionToken(t.db, t.sessions, id)).token;
     const gql = async (query: string, as: string) =>
       (await t.app.yoga.fetch('http://verdict.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${as}` }, body: JSON.stringify({ query }) })).json();
 
@@ -215,7 +215,7 @@ describe('myRewardUpdated', () => {
     const other = await createUser(t.db);
     const url = `ws://127.0.0.1:${await t.app.start(0, '127.0.0.1')}/graphql`;
     const connect = async (userId: string) =>
-      createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${(await issueSessionToken(t.sessions, userId)).token}` } });
+      createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${(await issueSessionToken(t.db, t.sessions, userId)).token}` } });
     const [mine, theirs] = [await connect(users[0]!.id), await connect(other.id)];
     try {
       const query = 'subscription { myRewardUpdated { kind amount status transactionHash } }';

@@ -74,7 +74,7 @@ describe('request bodies', () => {
 describe('CSRF-safe defaults', () => {
   it('authenticates by bearer header only: a cookie carries no session', async () => {
     const user = await createUser(t.db);
-    const { token } = await issueSessionToken(t.sessions, user.id);
+    const { token } = await issueSessionToken(t.db, t.sessions, user.id);
     expect((await run('{ me { handle } }', { cookie: `token=${token}; authorization=Bearer%20${token}` })).data.me).toBeNull();
   });
 
@@ -96,7 +96,7 @@ describe('CSRF-safe defaults', () => {
 describe('rate limits', () => {
   it('limits mutations per user and says when to retry', async () => {
     const user = await createUser(t.db);
-    const { token } = await issueSessionToken(t.sessions, user.id);
+    const { token } = await issueSessionToken(t.db, t.sessions, user.id);
     const c = await createCase(t.db);
     const headers = { authorization: `Bearer ${token}` };
     const codes = [];
@@ -107,14 +107,14 @@ describe('rate limits', () => {
     expect(codes).toEqual(['OK', 'ALREADY_VOTED', 'ALREADY_VOTED', 'ALREADY_VOTED', 'ALREADY_VOTED', 'RATE_LIMITED', 'RATE_LIMITED']);
 
     // Another user is not affected.
-    const other = await issueSessionToken(t.sessions, (await createUser(t.db)).id);
+    const other = await issueSessionToken(t.db, t.sessions, (await createUser(t.db)).id);
     const ok = await run(`mutation { castVote(caseId: "${c.id}", side: B) { side } }`, { authorization: `Bearer ${other.token}` });
     expect(ok.data.castVote.side).toBe('B');
   });
 
   it('refuses a document of several mutations before any of them runs (aliases and fragments included)', async () => {
     const user = await createUser(t.db);
-    const { token } = await issueSessionToken(t.sessions, user.id);
+    const { token } = await issueSessionToken(t.db, t.sessions, user.id);
     const cases = await Promise.all(Array.from({ length: 2 }, () => createCase(t.db)));
     const votes = cases.map((c, i) => `v${i}: castVote(caseId: "${c.id}", side: A) { side }`).join(' ');
     const result = await run(`mutation { ${votes} }`, { authorization: `Bearer ${token}` });

@@ -12,7 +12,7 @@ beforeAll(async () => {
   t = await createTestApp({}, { onQuery: (sql) => statements.push(sql) });
   const creator = await createUser(t.db, { handle: 'creator' });
   const viewer = await createUser(t.db, { handle: 'viewer' });
-  token = (await issueSessionToken(t.sessions, viewer.id)).token;
+  token = (await issueSessionToken(t.db, t.sessions, viewer.id)).token;
   const authors = await Promise.all(Array.from({ length: 3 }, (_, i) => createUser(t.db, { handle: `author_${i}` })));
   const base = Date.now() - 3600_000;
   for (let i = 0; i < 50; i++) {

@@ -16,7 +16,7 @@ beforeAll(async () => {
     const user = await createUser(t.db, { handle });
     await t.db.user.update({ where: { id: user.id }, data: { totalPoints: points } });
     ids[handle] = user.id;
-    tokens[handle] = (await issueSessionToken(t.sessions, user.id)).token;
+    tokens[handle] = (await issueSessionToken(t.db, t.sessions, user.id)).token;
   }
   await t.scheduler.runNow('leaderboard');
 });

@@ -205,7 +205,7 @@ describe('case generation (job 1)', () => {
 
   it('rules on a submitted case, seals it and opens it', async () => {
     const user = await createUser(t.db);
-    const { token } = await issueSessionToken(t.sessions, user.id);
+    const { token } = await issueSessionToken(t.db, t.sessions, user.id);
     const input = { title: 'The shared lottery ticket', dilemma: 'A colleague forgot to pay his share of the lottery ticket this week, and it won. '.repeat(4), sideA: 'Include him', sideB: 'Leave him out' };
     const created = await t.gql(CreateCaseDocument, { input }, { token });
     expect(created.data!.createCase.status).toBe('PENDING');

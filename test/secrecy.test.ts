@@ -19,8 +19,8 @@ let userToken: string;
 beforeAll(async () => {
   t = await createTestApp({ LOG_LEVEL: 'info' }, { logStream: { write: (line) => logLines.push(line) } });
   base = `http://127.0.0.1:${await t.app.start(0, '127.0.0.1')}`;
-  adminToken = (await issueSessionToken(t.sessions, (await createUser(t.db, { role: 'ADMIN' })).id)).token;
-  userToken = (await issueSessionToken(t.sessions, (await createUser(t.db)).id)).token;
+  adminToken = (await issueSessionToken(t.db, t.sessions, (await createUser(t.db, { role: 'ADMIN' })).id)).token;
+  userToken = (await issueSessionToken(t.db, t.sessions, (await createUser(t.db)).id)).token;
 });
 afterAll(() => t.close());
 

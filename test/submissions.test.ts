@@ -19,7 +19,7 @@ const good = {
 
 async function signedIn() {
   const user = await createUser(t.db);
-  return { user, token: (await issueSessionToken(t.sessions, user.id)).token };
+  return { user, token: (await issueSessionToken(t.db, t.sessions, user.id)).token };
 }
 
 describe('createCase', () => {

@@ -28,7 +28,7 @@ async function next(events: AsyncIterator<unknown>): Promise<unknown> {
 describe('private subscriptions', () => {
   it('end for an admin demoted meanwhile, with FORBIDDEN, and the socket lives on', async () => {
     const admin = await createUser(t.db, { role: 'ADMIN' });
-    const client = connect((await issueSessionToken(t.sessions, admin.id)).token);
+    const client = connect((await issueSessionToken(t.db, t.sessions, admin.id)).token);
     try {
       const jobs = client.iterate({ query: 'subscription { jobCompleted { job status } }' })[Symbol.asyncIterator]();
       const first = await publishUntil(jobs.next(), () => void t.scheduler.runNow('leaderboard'));
@@ -60,7 +60,7 @@ describe('private subscriptions', () => {
     const lifetime = 1500;
     // An expiring session: issued so that it has `lifetime` ms left.
     const issued = how === 'expired' ? new Date(Date.now() - t.sessions.ttlSeconds * 1000 + lifetime) : new Date();
-    const { token, expiresAt } = await issueSessionToken(t.sessions, user.id, issued);
+    const { token, expiresAt } = await issueSessionToken(t.db, t.sessions, user.id, issued);
     const client = connect(token);
     try {
       const rewards = client.iterate({ query: 'subscription { myRewardUpdated { amount } }' })[Symbol.asyncIterator]();

@@ -78,7 +78,7 @@ describe('subscriptions', () => {
 
   it('streams caseOpened over graphql-ws, with the viewer from connection params', async () => {
     const user = await createUser(t.db, { handle: 'ws_viewer' });
-    const { token } = await issueSessionToken(t.sessions, user.id);
+    const { token } = await issueSessionToken(t.db, t.sessions, user.id);
     const client = createClient({
       url: `${base.replace('http', 'ws')}/graphql`,
       webSocketImpl: WebSocket,

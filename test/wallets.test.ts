@@ -13,7 +13,7 @@ afterAll(() => t.close());
 
 async function signedIn() {
   const user = await createUser(t.db);
-  return { user, token: (await issueSessionToken(t.sessions, user.id)).token };
+  return { user, token: (await issueSessionToken(t.db, t.sessions, user.id)).token };
 }
 
 async function challenge(token: string, address: string) {

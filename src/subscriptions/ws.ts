@@ -4,6 +4,7 @@ import type { createYoga } from 'graphql-yoga';
 import type { WebSocketServer } from 'ws';
 import type { AppDeps } from '../context.js';
 import { bearerToken } from '../context.js';
+import { verifySessionToken } from '../domain/sessions.js';
 import { describeOperation, recordOperation } from '../graphql/operation-metrics.js';
 import { documentNotFound, documentRequired, trustedDocument, trustedDocumentId, type TrustedDocuments } from '../graphql/trusted-documents.js';
 import { SubscriptionFanout, type WsRoot } from './fanout.js';
@@ -47,7 +48,7 @@ export interface WsTrustedDocuments {
 export function serveGraphqlWs(
   yoga: Yoga,
   wsServer: WebSocketServer,
-  deps: Pick<AppDeps, 'pubsub' | 'log' | 'config' | 'metrics'>,
+  deps: Pick<AppDeps, 'pubsub' | 'log' | 'config' | 'metrics' | 'sessions'>,
   trusted: WsTrustedDocuments | null = null,
 ) {
   const fanout = new SubscriptionFanout(deps.pubsub, deps.log);
@@ -57,14 +58,36 @@ export function serveGraphqlWs(
   // and the root fields of those that became subscriptions (counted in the metrics until they end).
   const operations = new WeakMap<object, Map<string, { startedAt: number; fields?: readonly string[] }>>();
   const operationsOf = (ctx: object) => operations.get(ctx) ?? operations.set(ctx, new Map()).get(ctx)!;
+  const tokenOf = (params: Readonly<Record<string, unknown>> | undefined) =>
+    bearerToken(String(params?.authorization ?? '')) ?? (typeof params?.token === 'string' && params.token ? params.token : null);
+
+  // Connections by the session their token names: when it is revoked, their subscriptions end
+  // with a coded error and the socket closes (4401), on every server (the event goes through pubsub).
+  type SocketContext = { subscriptions: Record<string, unknown>; extra: { socket: import('ws').WebSocket } };
+  const bySession = new Map<string, Set<SocketContext>>();
+  const sessionOf = new WeakMap<object, string>();
+  const revocations = deps.pubsub.subscribe('sessionsRevoked')[Symbol.asyncIterator]();
+  void (async () => {
+    for (let next = await revocations.next(); !next.done; next = await revocations.next()) {
+      for (const sessionId of next.value.sessionIds) {
+        for (const ctx of bySession.get(sessionId) ?? []) endRevoked(ctx);
+      }
+    }
+  })().catch((error: unknown) => log.error({ err: error }, 'session revocations stopped reaching WebSockets'));
+  function endRevoked(ctx: SocketContext) {
+    const { socket } = ctx.extra;
+    const payload = [{ message: 'Your session has ended; sign in again', extensions: { code: 'UNAUTHENTICATED' } }];
+    for (const id of Object.keys(ctx.subscriptions)) socket.send(JSON.stringify({ id, type: 'error', payload }));
+    socket.close(4401, 'Session revoked');
+  }
+
   // With trusted documents: whether a connection may send its own documents, asked once per connection.
   const arbitraryAllowed = new WeakMap<object, Promise<boolean>>();
   const mayRunArbitrary = (ctx: { connectionParams?: Readonly<Record<string, unknown>> }) => {
     let allowed = arbitraryAllowed.get(ctx);
     if (!allowed) {
-      const params = ctx.connectionParams ?? {};
-      const token = bearerToken(String(params.authorization ?? '')) ?? (typeof params.token === 'string' ? params.token : null);
-      arbitraryAllowed.set(ctx, (allowed = trusted!.mayRunArbitrary(token)));
+      const params = ctx.connectionParams;
+      arbitraryAllowed.set(ctx, (allowed = trusted!.mayRunArbitrary(tokenOf(params))));
     }
     return allowed;
   };
@@ -111,8 +134,25 @@ export function serveGraphqlWs(
     }
   }
 
-  const server = useServer<Record<string, unknown>>(
+  useServer<Record<string, unknown>>(
     {
+      onConnect: async (ctx) => {
+        const token = tokenOf(ctx.connectionParams);
+        const claims = token ? await verifySessionToken(deps.sessions, token) : null;
+        if (claims) {
+          sessionOf.set(ctx, claims.sessionId);
+          const sockets = bySession.get(claims.sessionId) ?? bySession.set(claims.sessionId, new Set()).get(claims.sessionId)!;
+          sockets.add(ctx as unknown as SocketContext);
+        }
+        return true;
+      },
+      onClose: (ctx) => {
+        const sessionId = sessionOf.get(ctx);
+        if (!sessionId) return;
+        const sockets = bySession.get(sessionId);
+        sockets?.delete(ctx as unknown as SocketContext);
+        if (sockets?.size === 0) bySession.delete(sessionId);
+      },
       execute: (args) => (args.rootValue as WsRoot).execute(args) as never,
       subscribe: (args) => fanout.subscribe(args) as never,
       onSubscribe: async (ctx, id, params) => {
@@ -178,9 +218,10 @@ export function serveGraphqlWs(
   const stopCollecting = collectAfterDisconnects(wsServer, deps.log);
   return {
     fanout,
-    dispose: async () => {
+    /** Stops listening for revocations and collecting after disconnections (the sockets are the app's to close). */
+    stop: async () => {
       stopCollecting();
-      await server.dispose();
+      await revocations.return?.();
     },
   };
 }

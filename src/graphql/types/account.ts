@@ -1,5 +1,7 @@
-import { signIn, signUp } from '../../domain/accounts.js';
-import { issueSessionToken } from '../../domain/sessions.js';
+import { changePassword, deleteAccount, requestPasswordReset, resetPassword, signIn, signUp } from '../../domain/accounts.js';
+import { issueSessionToken, revokeSessions } from '../../domain/sessions.js';
+import { AppError } from '../../errors.js';
+import type { Context } from '../../context.js';
 import { connectWallet, walletChallenge } from '../../domain/wallets.js';
 import { builder } from '../builder.js';
 
@@ -29,24 +31,138 @@ const Credentials = builder.inputType('CredentialsInput', {
   }),
 });
 
+/** A new session for the user, from the client of this request. */
+const startSession = async (ctx: Context, userId: string): Promise<Session> => ({
+  ...(await issueSessionToken(ctx.db, ctx.sessions, userId, new Date(), { address: ctx.clientAddress, userAgent: ctx.userAgent })),
+  userId,
+});
+
+/** Revoked sessions end now: their open WebSocket subscriptions too, on every server. */
+const revoked = (ctx: Context, sessionIds: string[]) => {
+  if (sessionIds.length > 0) ctx.pubsub.publish('sessionsRevoked', { sessionIds });
+  return sessionIds.length;
+};
+
 builder.mutationFields((t) => ({
   signUp: t.field({
     type: AuthPayload,
+    description: 'Create an account and start a session. The password: 10–256 characters, not a common one, not containing the handle.',
     args: { input: t.arg({ type: Credentials, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const user = await signUp(ctx.db, ctx.config, input);
-      return { ...(await issueSessionToken(ctx.sessions, user.id)), userId: user.id };
-    },
+    resolve: async (_root, { input }, ctx) => startSession(ctx, (await signUp(ctx.db, ctx.config, input)).id),
   }),
   signIn: t.field({
     type: AuthPayload,
+    description: 'Start a session (each sign-in is a session of its own, listed in `me.sessions`).',
     args: { input: t.arg({ type: Credentials, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const user = await signIn(ctx.db, ctx.config, input);
-      return { ...(await issueSessionToken(ctx.sessions, user.id)), userId: user.id };
+    resolve: async (_root, { input }, ctx) => startSession(ctx, (await signIn(ctx.db, ctx.config, input)).id),
+  }),
+  signOut: t.boolean({
+    authScopes: { signedIn: true },
+    description: "End this request's session: its token stops working at once, on every server.",
+    resolve: async (_root, _args, ctx) => revoked(ctx, await revokeSessions(ctx.db, ctx.viewer!.id, { sessionId: ctx.viewer!.sessionId })) > 0,
+  }),
+  signOutEverywhere: t.int({
+    authScopes: { signedIn: true },
+    description: 'End every session of the signed-in user, this one included; returns how many ended.',
+    resolve: async (_root, _args, ctx) => revoked(ctx, await revokeSessions(ctx.db, ctx.viewer!.id, {})),
+  }),
+  revokeSession: t.boolean({
+    authScopes: { signedIn: true },
+    description: 'End one of your sessions (an id from `me.sessions`). NOT_FOUND when it is not yours or has ended.',
+    args: { id: t.arg.id({ required: true, description: 'The session, from `me.sessions`.' }) },
+    resolve: async (_root, args, ctx) => {
+      const id = String(args.id);
+      const ended = /^[0-9a-f-]{36}$/i.test(id) ? await revokeSessions(ctx.db, ctx.viewer!.id, { sessionId: id }) : [];
+      if (ended.length === 0) throw new AppError('NOT_FOUND', 'No session of yours with that id is active');
+      return revoked(ctx, ended) > 0;
+    },
+  }),
+  changePassword: t.boolean({
+    authScopes: { signedIn: true },
+    description: 'Change the password (the current one is asked again). Every other session ends; this one goes on.',
+    args: {
+      current: t.arg.string({ required: true, description: 'The password now.' }),
+      next: t.arg.string({ required: true, description: 'The new password: 10–256 characters, not a common one, not containing the handle.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      revoked(ctx, await changePassword(ctx.db, ctx.viewer!.id, ctx.viewer!.sessionId, args.current, args.next));
+      return true;
+    },
+  }),
+  requestPasswordReset: t.boolean({
+    description:
+      'Mail a one-time reset token (valid 30 minutes) to the accounts whose verified e-mail address this is. ' +
+      'Always true: the answer says nothing about whether such an account exists. EMAIL_UNAVAILABLE when the server sends no e-mail.',
+    args: { email: t.arg.string({ required: true, description: 'The verified address of the account.' }) },
+    resolve: async (_root, args, ctx) => {
+      if (!ctx.mailer) throw new AppError('EMAIL_UNAVAILABLE', 'This server sends no e-mail (SMTP_URL is not set)');
+      await requestPasswordReset(ctx.db, ctx.mailer, ctx.log, args.email);
+      return true;
+    },
+  }),
+  resetPassword: t.boolean({
+    description: 'Set a new password with a token from requestPasswordReset (once, within 30 minutes). Every session of the account ends; sign in again.',
+    args: {
+      token: t.arg.string({ required: true, description: 'The token from the e-mail.' }),
+      password: t.arg.string({ required: true, description: 'The new password.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      revoked(ctx, (await resetPassword(ctx.db, args.token, args.password)).revoked);
+      return true;
+    },
+  }),
+  deleteAccount: t.boolean({
+    authScopes: { signedIn: true },
+    description:
+      'Delete your account (your password is asked again). Your handle becomes a tombstone (`deleted_…`); your password, e-mail, sessions, ' +
+      'wallet link and notifications are erased. Votes, rewards and placed arguments of closed cases stay, anonymous, so results still add up.',
+    args: { password: t.arg.string({ required: true, description: 'Your password.' }) },
+    resolve: async (_root, args, ctx) => {
+      revoked(ctx, (await deleteAccount(ctx.db, ctx.viewer!.id, args.password)).revoked);
+      return true;
     },
   }),
 }));
+
+interface SessionRow {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  clientAddress: string | null;
+  userAgent: string | null;
+}
+
+const SessionInfo = builder.objectRef<SessionRow & { current: boolean }>('Session').implement({
+  description: 'A signed-in session of yours: each sign-in or sign-up starts one.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Give it to revokeSession to end it.' }),
+    current: t.exposeBoolean('current', { description: 'Whether this request came with this session.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it started.' }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', description: 'When it was last used (to the minute).' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'When its token stops working unless revoked earlier.' }),
+    clientAddress: t.exposeString('clientAddress', { nullable: true, description: 'The address it started from.' }),
+    userAgent: t.exposeString('userAgent', { nullable: true, description: 'The User-Agent it started with.' }),
+  }),
+});
+
+builder.prismaObjectField('User', 'sessions', (t) =>
+  t.field({
+    type: [SessionInfo],
+    description: 'Your active sessions, newest first (only on yourself: `me { sessions { … } }`).',
+    authScopes: { signedIn: true },
+    resolve: async (user, _args, ctx) => {
+      if (ctx.viewer?.id !== user.id) throw new AppError('FORBIDDEN', 'Only your own sessions are visible');
+      const rows = await ctx.db.session.findMany({
+        where: { userId: user.id, revokedAt: null, expiresAt: { gt: new Date() } },
+        orderBy: { createdAt: 'desc' },
+        take: 100,
+        select: { id: true, createdAt: true, lastUsedAt: true, expiresAt: true, clientAddress: true, userAgent: true },
+      });
+      return rows.map((row) => ({ ...row, current: row.id === ctx.viewer!.sessionId }));
+    },
+  }),
+);
 
 builder.queryFields((t) => ({
   me: t.prismaField({

@@ -89,7 +89,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
   const user = await person('USER', `fuzz_user_${tag}`);
   const admin = await person('ADMIN', `fuzz_admin_${tag}`);
   const others = [await person('USER', `fuzz_alice_${tag}`), await person('USER', `fuzz_bob_${tag}`), await person('USER', `fuzz_carol_${tag}`)];
-  const token = async (id: string, now?: Date) => (await issueSessionToken(t.sessions, id, now)).token;
+  const token = async (id: string, now?: Date) => (await issueSessionToken(t.db, t.sessions, id, now)).token;
 
   // Signed up through the API, so signIn has one right answer to find.
   const known = { handle: `fuzz_known_${tag}`, password: 'a long enough passphrase' };
