@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import { bearerToken, requestContext, resolveViewer, type AppDeps, type Context } from './context.js';
 import { PERIODS } from './domain/leaderboard.js';
 import { isBadInputFromDatabase, isMalformedRequest, yogaLogger } from './graphql/error-logging.js';
+import { graphiqlOptions } from './graphql/graphiql.js';
 import { refuseUnstorableText } from './graphql/input-text.js';
 import { refuseBadOperationInput } from './graphql/operation-input.js';
 import { schema } from './graphql/schema.js';
@@ -79,7 +80,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
-    graphiql: { title: 'Verdict', subscriptionsProtocol: 'WS' },
+    graphiql: graphiqlOptions,
     // The self-contained GraphiQL page is a 9 MB module: loaded on the first visit, not at start.
     renderGraphiQL: (options) => import('@graphql-yoga/render-graphiql').then((m) => m.renderGraphiQL(options)),
     // Bodies are bounded before yoga sees them (bodyRefusal: declared length only, at most

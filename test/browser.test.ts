@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './support/app.js';
-import { createUser } from './support/fixtures.js';
+import { createCase, createUser } from './support/fixtures.js';
 
 // Debian's Chromium, driven by playwright-core (no browser download). CI installs it.
 const CHROMIUM = '/usr/bin/chromium';
@@ -84,6 +84,51 @@ describe.skipIf(!hasChromium)('in a browser (skipped: apt-get install chromium)'
     }
     expect(shown).toBe(true);
     expect(await page.locator('.graphiql-response').innerText()).toContain('early_adopter');
+    await page.close();
+  }, 90_000);
+
+  it('opens GraphiQL on the example tabs: sign up there, paste the token into Headers, vote', async () => {
+    const open = await createCase(t.db, { status: 'OPEN', title: 'A case to vote on in GraphiQL' });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${base}/graphql`);
+    const run = page.locator('.graphiql-execute-button');
+    await run.waitFor({ timeout: 30_000 });
+    expect(await page.locator('.graphiql-tab').allInnerTexts()).toEqual(['OpenCases', 'SignUp', 'Vote', 'LeaderboardLive']);
+    const tool = (name: 'Variables' | 'Headers') => page.locator(`.graphiql-editor-tools button:has-text("${name}")`).click();
+    // A Monaco editor: typed text would be auto-closed, so the text is inserted and the rest cut.
+    const replaceText = async (text: string) => {
+      await page.locator('.graphiql-editor-tool .monaco-editor:visible').click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.insertText(text);
+      await page.keyboard.press('Shift+Control+End');
+      await page.keyboard.press('Delete');
+    };
+    await tool('Headers');
+    const headers = (await page.locator('.graphiql-editor-tool').innerText()).replace(/\s+/g, ' ');
+    expect(headers).toContain('"Authorization": "Bearer <paste the token from signUp or signIn>"');
+
+    await run.click();
+    await page.waitForSelector('.graphiql-response :text("A case to vote on in GraphiQL")', { timeout: 10_000 });
+
+    // Tabs are switched by their buttons' click handlers: the tab strip is draggable.
+    await page.locator('.graphiql-tab-button:text-is("SignUp")').dispatchEvent('click');
+    await tool('Variables');
+    await replaceText('{"input": {"handle": "graphiql_voter", "password": "a long passphrase"}}');
+    await run.click();
+    await page.locator('[role="menuitem"]:has-text("SignUp")').dispatchEvent('click');
+    await page.waitForSelector('.graphiql-response :text("graphiql_voter")', { timeout: 10_000 });
+    const token = /"token":\s*"([^"]+)"/.exec((await page.locator('.graphiql-response').innerText()).replace(/\s+/g, ''))?.[1];
+    expect(token).toBeTruthy();
+
+    await page.locator('.graphiql-tab-button:text-is("Vote")').dispatchEvent('click');
+    await tool('Variables');
+    await replaceText(JSON.stringify({ caseId: open.id, side: 'B' }));
+    await tool('Headers');
+    await replaceText(JSON.stringify({ Authorization: `Bearer ${token}` }));
+    await run.click();
+    await page.waitForSelector('.graphiql-response :text("signature")', { timeout: 10_000 });
+    const voter = await t.db.user.findUniqueOrThrow({ where: { handle: 'graphiql_voter' } });
+    expect(await t.db.vote.findFirst({ where: { caseId: open.id, userId: voter.id }, select: { side: true } })).toEqual({ side: 'B' });
     await page.close();
   }, 90_000);
 });

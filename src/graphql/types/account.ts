@@ -12,22 +12,25 @@ interface Session {
 }
 
 const AuthPayload = builder.objectRef<Session>('AuthPayload').implement({
+  description: 'A new session: its bearer token and who it signs in.',
   fields: (t) => ({
     token: t.exposeString('token', {
       description: 'Send as `Authorization: Bearer <token>`, or as `authorization` in WebSocket connection params.',
     }),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'When the token stops working (`SESSION_TTL_HOURS`, a week by default); sign in again then.' }),
     user: t.prismaField({
       type: 'User',
+      description: 'The signed-in user.',
       resolve: (query, session, _args, ctx) => ctx.db.user.findUniqueOrThrow({ ...query, where: { id: session.userId } }),
     }),
   }),
 });
 
 const Credentials = builder.inputType('CredentialsInput', {
+  description: 'A handle and its password.',
   fields: (t) => ({
-    handle: t.string({ required: true }),
-    password: t.string({ required: true }),
+    handle: t.string({ required: true, description: '3–32 characters of a–z, 0–9 and _; case-insensitive.' }),
+    password: t.string({ required: true, description: '10–256 characters.' }),
   }),
 });
 
@@ -46,14 +49,14 @@ const revoked = (ctx: Context, sessionIds: string[]) => {
 builder.mutationFields((t) => ({
   signUp: t.field({
     type: AuthPayload,
-    description: 'Create an account and start a session. The password: 10–256 characters, not a common one, not containing the handle.',
-    args: { input: t.arg({ type: Credentials, required: true }) },
+    description: 'Create an account and start a session. A taken handle is `HANDLE_TAKEN`; the password: 10–256 characters, not a common one, not containing the handle (`WEAK_PASSWORD`).',
+    args: { input: t.arg({ type: Credentials, required: true, description: 'The new handle and password.' }) },
     resolve: async (_root, { input }, ctx) => startSession(ctx, (await signUp(ctx.db, ctx.config, input)).id),
   }),
   signIn: t.field({
     type: AuthPayload,
-    description: 'Start a session (each sign-in is a session of its own, listed in `me.sessions`).',
-    args: { input: t.arg({ type: Credentials, required: true }) },
+    description: 'Start a session (each sign-in is a session of its own, listed in `me.sessions`); a wrong handle or password is `INVALID_CREDENTIALS`.',
+    args: { input: t.arg({ type: Credentials, required: true, description: 'The handle and password of the account.' }) },
     resolve: async (_root, { input }, ctx) => startSession(ctx, (await signIn(ctx.db, ctx.config, input)).id),
   }),
   signOut: t.boolean({
@@ -175,9 +178,10 @@ builder.queryFields((t) => ({
 }));
 
 const WalletChallenge = builder.objectRef<{ message: string; expiresAt: Date }>('WalletChallenge').implement({
+  description: 'A message for the wallet to sign, to prove it is yours.',
   fields: (t) => ({
     message: t.exposeString('message', { description: 'An EIP-4361 message: sign it with the wallet, unchanged.' }),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'Sign and connect before this (10 minutes).' }),
   }),
 });
 
@@ -186,7 +190,7 @@ builder.mutationFields((t) => ({
     type: WalletChallenge,
     authScopes: { signedIn: true },
     description: 'A Sign-In with Ethereum message with a one-time nonce, valid for 10 minutes.',
-    args: { address: t.arg.string({ required: true }) },
+    args: { address: t.arg.string({ required: true, description: 'The wallet’s Ethereum address, 0x-hex.' }) },
     resolve: (_root, args, ctx) =>
       walletChallenge(ctx.db, ctx.viewer!.id, args.address, { publicUrl: ctx.config.PUBLIC_URL, chainId: ctx.chain.chainId }),
   }),
@@ -194,7 +198,10 @@ builder.mutationFields((t) => ({
     type: 'User',
     authScopes: { signedIn: true },
     description: 'Link the wallet that signed a walletChallenge message.',
-    args: { message: t.arg.string({ required: true }), signature: t.arg.string({ required: true }) },
+    args: {
+      message: t.arg.string({ required: true, description: 'The walletChallenge message, unchanged.' }),
+      signature: t.arg.string({ required: true, description: 'The wallet’s personal_sign (EIP-191) signature of it, 0x-hex.' }),
+    },
     resolve: (_query, _root, args, ctx) =>
       connectWallet(ctx.db, ctx.viewer!.id, args.message, args.signature, {
         publicUrl: ctx.config.PUBLIC_URL,

@@ -5,48 +5,52 @@ import { builder } from '../builder.js';
 import { publicSubscription } from '../../subscriptions/public.js';
 
 export const Badge = builder.objectRef<BadgeDefinition>('Badge').implement({
+  description: 'A badge anyone can earn, once, with a bonus of points.',
   fields: (t) => ({
-    key: t.exposeString('key'),
-    name: t.exposeString('name'),
-    icon: t.exposeString('icon'),
-    description: t.exposeString('description'),
-    target: t.exposeInt('target'),
+    key: t.exposeString('key', { description: 'Stable identifier, such as `first_win`.' }),
+    name: t.exposeString('name', { description: 'Display name, such as "First Victory".' }),
+    icon: t.exposeString('icon', { description: 'An emoji.' }),
+    description: t.exposeString('description', { description: 'How to earn it, such as "Win 1 case".' }),
+    target: t.exposeInt('target', { description: 'How many (wins, votes …) it takes.' }),
     bonus: t.exposeInt('bonus', { description: 'Points awarded once with the badge.' }),
   }),
 });
 
 builder.queryFields((t) => ({
-  badges: t.field({ type: [Badge], resolve: () => BADGES }),
+  badges: t.field({ type: [Badge], description: 'Every badge there is.', resolve: () => BADGES }),
 }));
 
 builder.prismaObject('BadgeAward', {
+  description: 'A badge a user earned.',
   fields: (t) => ({
-    badge: t.field({ type: Badge, select: { badgeKey: true }, resolve: (a) => badgeByKey.get(a.badgeKey)! }),
-    awardedAt: t.expose('awardedAt', { type: 'DateTime' }),
+    badge: t.field({ type: Badge, description: 'The badge.', select: { badgeKey: true }, resolve: (a) => badgeByKey.get(a.badgeKey)! }),
+    awardedAt: t.expose('awardedAt', { type: 'DateTime', description: 'When it was awarded.' }),
   }),
 });
 
 const Progress = builder.objectRef<BadgeProgress>('BadgeProgress').implement({
+  description: 'How far a user is towards a badge.',
   fields: (t) => ({
-    badge: t.field({ type: Badge, resolve: (p) => p.badge }),
-    earned: t.exposeBoolean('earned'),
-    earnedAt: t.expose('earnedAt', { type: 'DateTime', nullable: true }),
-    current: t.exposeInt('current'),
-    target: t.exposeInt('target'),
+    badge: t.field({ type: Badge, description: 'The badge.', resolve: (p) => p.badge }),
+    earned: t.exposeBoolean('earned', { description: 'Awarded already.' }),
+    earnedAt: t.expose('earnedAt', { type: 'DateTime', nullable: true, description: 'When it was awarded; null before.' }),
+    current: t.exposeInt('current', { description: 'Done so far, at most target.' }),
+    target: t.exposeInt('target', { description: 'What the badge takes.' }),
     text: t.exposeString('text', { description: 'Such as "2/5 wins".' }),
   }),
 });
 
 builder.prismaObjectFields('User', (t) => ({
   badges: t.relation('badges', { description: 'Badges earned, oldest first.', query: { orderBy: { awardedAt: 'asc' } } }),
-  badgeProgress: t.field({ type: [Progress], resolve: (user, _args, ctx) => badgeProgress(ctx.db, user.id) }),
+  badgeProgress: t.field({ type: [Progress], description: 'Progress towards every badge.', resolve: (user, _args, ctx) => badgeProgress(ctx.db, user.id) }),
 }));
 
 const Awarded = builder.objectRef<BadgeAwarded>('BadgeAwarded').implement({
+  description: 'A badge just awarded to a user.',
   fields: (t) => ({
-    handle: t.exposeString('handle'),
-    badge: t.field({ type: Badge, resolve: (a) => badgeByKey.get(a.badgeKey)! }),
-    awardedAt: t.field({ type: 'DateTime', resolve: (a) => new Date(a.awardedAt) }),
+    handle: t.exposeString('handle', { description: 'Who earned it.' }),
+    badge: t.field({ type: Badge, description: 'The badge.', resolve: (a) => badgeByKey.get(a.badgeKey)! }),
+    awardedAt: t.field({ type: 'DateTime', description: 'When it was awarded.', resolve: (a) => new Date(a.awardedAt) }),
   }),
 });
 
@@ -55,7 +59,7 @@ builder.subscriptionFields((t) => ({
     type: Awarded,
     description: 'Every badge awarded, or only those of one user.',
     extensions: publicSubscription,
-    args: { userHandle: t.arg.string() },
+    args: { userHandle: t.arg.string({ description: 'Only this user’s badges (case-insensitive); every user’s when left out.' }) },
     subscribe: (_root, args, ctx) => {
       const events = ctx.pubsub.subscribe('badgeAwarded');
       const handle = args.userHandle?.trim().toLowerCase();

@@ -7,12 +7,13 @@ import { rowId, uuidOrNoRow } from '../ids.js';
 const VoteRef = builder.prismaObject('Vote', {
   description: "A user's vote. Only your own votes are visible, so an open case's crowd is not herded.",
   fields: (t) => ({
-    id: t.exposeID('id'),
-    side: t.expose('side', { type: Side }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    id: t.exposeID('id', { description: 'The vote’s uuid.' }),
+    side: t.expose('side', { type: Side, description: 'The side voted for.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the vote was cast.' }),
     // By its id rather than the relation: an archived case's votes are not rows of `votes`.
     case: t.prismaField({
       type: 'Case',
+      description: 'The case voted on.',
       resolve: (query, vote, _args, ctx) => ctx.db.case.findUniqueOrThrow({ ...query, where: { id: vote.caseId } }),
     }),
   }),
@@ -22,14 +23,15 @@ builder.prismaNode('Argument', {
   id: { field: 'id' },
   findUnique: (id) => ({ id: uuidOrNoRow(id) }),
   nullable: true,
+  description: 'What a user wrote for one side of a case. When the case closes, the three most upvoted (one upvote at least) place and earn points.',
   fields: (t) => ({
-    side: t.expose('side', { type: Side }),
-    body: t.exposeString('body'),
-    upvoteCount: t.exposeInt('upvoteCount'),
+    side: t.expose('side', { type: Side, description: 'The side it argues for.' }),
+    body: t.exposeString('body', { description: 'The text (20–2,000 characters).' }),
+    upvoteCount: t.exposeInt('upvoteCount', { description: 'Upvotes from other users.' }),
     topRank: t.exposeInt('topRank', { nullable: true, description: '1, 2 or 3 once the case closed and the argument placed.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    author: t.relation('user'),
-    case: t.relation('case'),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was submitted.' }),
+    author: t.relation('user', { description: 'Who wrote it.' }),
+    case: t.relation('case', { description: 'The case it argues on.' }),
   }),
 });
 
@@ -80,7 +82,10 @@ builder.mutationFields((t) => ({
     type: 'Vote',
     authScopes: { signedIn: true },
     description: 'One vote per case, while it is open; it cannot be changed.',
-    args: { caseId: t.arg.id({ required: true }), side: t.arg({ type: Side, required: true }) },
+    args: {
+      caseId: t.arg.id({ required: true, description: 'The case’s global id or uuid.' }),
+      side: t.arg({ type: Side, required: true, description: 'The side you vote for.' }),
+    },
     resolve: (_query, _root, args, ctx) => castVote(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side),
   }),
   submitArgument: t.prismaField({
@@ -88,9 +93,9 @@ builder.mutationFields((t) => ({
     authScopes: { signedIn: true },
     description: 'One argument per case (20–2,000 characters), while it is open.',
     args: {
-      caseId: t.arg.id({ required: true }),
-      side: t.arg({ type: Side, required: true }),
-      body: t.arg.string({ required: true }),
+      caseId: t.arg.id({ required: true, description: 'The case’s global id or uuid.' }),
+      side: t.arg({ type: Side, required: true, description: 'The side you argue for.' }),
+      body: t.arg.string({ required: true, description: 'Your argument, 20–2,000 characters.' }),
     },
     resolve: (_query, _root, args, ctx) =>
       submitArgument(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side, args.body),
@@ -99,7 +104,7 @@ builder.mutationFields((t) => ({
     type: 'Argument',
     authScopes: { signedIn: true },
     description: "One upvote per argument, not on your own, while its case is open.",
-    args: { argumentId: t.arg.id({ required: true }) },
+    args: { argumentId: t.arg.id({ required: true, description: 'The argument’s global id or uuid.' }) },
     resolve: (_query, _root, args, ctx) => {
       const id = rowId('Argument', args.argumentId);
       if (!id) throw notFound('Argument');
@@ -117,11 +122,11 @@ function caseId(id: string): string {
 builder.prismaObject('CaseSettlement', {
   description: 'How a closed case paid out its pool: paid + treasury = pool, exactly.',
   fields: (t) => ({
-    pool: t.exposeInt('pool'),
-    winningSide: t.expose('winningSide', { type: Side }),
-    winnerCount: t.exposeInt('winnerCount'),
-    participantCount: t.exposeInt('participantCount'),
-    paid: t.exposeInt('paid'),
+    pool: t.exposeInt('pool', { description: 'The case’s reward pool, in points.' }),
+    winningSide: t.expose('winningSide', { type: Side, description: 'The judge’s side: its voters won.' }),
+    winnerCount: t.exposeInt('winnerCount', { description: 'Voters on the winning side.' }),
+    participantCount: t.exposeInt('participantCount', { description: 'Users who voted or argued.' }),
+    paid: t.exposeInt('paid', { description: 'Points of all the rewards the case gave.' }),
     treasury: t.exposeInt('treasury', { description: 'What could not be paid: remainders, missing winners or arguments, no eligible creator.' }),
   }),
 });

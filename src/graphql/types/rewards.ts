@@ -5,19 +5,38 @@ import { builder } from '../builder.js';
 import { allowed, whileAllowed, type Refused } from '../recheck.js';
 import { isUuid } from '../ids.js';
 
-builder.enumType(RewardKind, { name: 'RewardKind' });
-builder.enumType(RewardStatus, { name: 'RewardStatus' });
+builder.enumType(RewardKind, {
+  name: 'RewardKind',
+  description: 'What a reward is for.',
+  values: {
+    WINNING_VOTE: { description: 'A vote on the judge’s side: 40 % of the pool, shared equally.' },
+    TOP_ARGUMENT: { description: 'A top-3 argument: 15, 9 or 6 % of the pool.' },
+    PARTICIPATION: { description: 'Voting or arguing on the case: 20 % of the pool, shared equally.' },
+    CREATOR: { description: 'Submitting a case that drew 100 participants or more: 10 % of the pool.' },
+    BADGE_BONUS: { description: 'A badge’s bonus.' },
+  },
+});
+builder.enumType(RewardStatus, {
+  name: 'RewardStatus',
+  description: 'Where a reward’s payout stands.',
+  values: {
+    PENDING: { description: 'Waiting for its payout.' },
+    PROCESSING: { description: 'Its payout transaction is sent, not confirmed yet.' },
+    COMPLETED: { description: 'Paid: its points count in totalPoints.' },
+    FAILED: { description: 'The payout failed; an admin can retry it (retryReward).' },
+  },
+});
 
 builder.prismaObject('Reward', {
   description: 'Points owed to a user: PENDING → PROCESSING (payout sent) → COMPLETED or FAILED.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    kind: t.expose('kind', { type: RewardKind }),
-    amount: t.exposeInt('amount'),
-    status: t.expose('status', { type: RewardStatus }),
-    case: t.relation('case', { nullable: true }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    id: t.exposeID('id', { description: 'The reward’s uuid (for retryReward).' }),
+    kind: t.expose('kind', { type: RewardKind, description: 'What it is for.' }),
+    amount: t.exposeInt('amount', { description: 'Points.' }),
+    status: t.expose('status', { type: RewardStatus, description: 'Where its payout stands.' }),
+    case: t.relation('case', { nullable: true, description: 'The case that paid it; null for a badge bonus.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was granted.' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When it was paid; null before.' }),
     transactionHash: t.string({
       nullable: true,
       description: 'The payout transaction; null for rewards credited off-chain.',
@@ -43,7 +62,7 @@ builder.mutationFields((t) => ({
     type: 'Reward',
     authScopes: { admin: true },
     description: 'Queues a FAILED payout again; it is never paid twice.',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The reward’s uuid.' }) },
     resolve: (_query, _root, args, ctx) => {
       if (!isUuid(args.id)) throw notFound('Reward');
       return retryReward(ctx.db, args.id);

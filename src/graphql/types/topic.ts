@@ -6,13 +6,13 @@ import { MAX_PAGE } from '../paging.js';
 const Topic = builder.objectRef<TrendingTopic>('TrendingTopic').implement({
   description: 'A topic seen in a configured feed in the last 24 hours (job topic-scan).',
   fields: (t) => ({
-    title: t.exposeString('title'),
+    title: t.exposeString('title', { description: 'The topic’s title, as the feed gives it.' }),
     url: t.exposeString('url', { description: 'Where it is discussed.' }),
     source: t.exposeString('source', { description: '`reddit:<subreddit>`, or the feed’s host.' }),
     score: t.exposeInt('score', { description: 'At the latest scan (0 for RSS and Atom feeds).' }),
     comments: t.exposeInt('comments', { description: 'At the latest scan (0 for RSS and Atom feeds).' }),
     growth: t.exposeInt('growth', { description: 'Rise of score plus comments over the scans of the last 24 hours.' }),
-    firstSeenAt: t.expose('firstSeenAt', { type: 'DateTime' }),
+    firstSeenAt: t.expose('firstSeenAt', { type: 'DateTime', description: 'When a scan first found it.' }),
     usedByCase: t.prismaField({
       type: 'Case',
       nullable: true,
@@ -27,9 +27,9 @@ const Inspiration = builder.prismaObject('Topic', {
   name: 'Inspiration',
   description: 'The trending topic a case was written from.',
   fields: (t) => ({
-    title: t.exposeString('title'),
-    url: t.exposeString('link'),
-    source: t.exposeString('source'),
+    title: t.exposeString('title', { description: 'The topic’s title, as the feed gave it.' }),
+    url: t.exposeString('link', { description: 'Where it was discussed.' }),
+    source: t.exposeString('source', { description: '`reddit:<subreddit>`, or the feed’s host.' }),
   }),
 });
 
@@ -37,7 +37,7 @@ builder.queryFields((t) => ({
   trendingTopics: t.field({
     type: [Topic],
     description: 'Fastest-growing topics of the last 24 hours first; then by score, then newest.',
-    args: { first: t.arg.int({ defaultValue: 10 }) },
+    args: { first: t.arg.int({ defaultValue: 10, description: 'How many: 1–100.' }) },
     resolve: (_root, args, ctx) => {
       const first = args.first ?? 10;
       if (first < 1 || first > MAX_PAGE) throw badInput(`first must be between 1 and ${MAX_PAGE}`, 'first');

@@ -16,13 +16,14 @@ const Verification = builder.objectRef<Verification>('VerdictVerification').impl
   fields: (t) => ({
     case: t.prismaField({
       type: 'Case',
+      description: 'The case checked.',
       resolve: (query, v, _args, ctx) => ctx.db.case.findUniqueOrThrow({ ...query, where: { id: v.caseId } }),
     }),
     revealed: t.exposeBoolean('revealed', { description: 'Whether the ruling and salt are published (the case is closed).' }),
     commitment: t.exposeString('storedCommitment', { nullable: true, description: 'The commitment Verdict stored.' }),
     onChainCommitment: t.exposeString('onChainCommitment', { nullable: true, description: 'What the registry holds for this case.' }),
-    transactionHash: t.exposeString('transactionHash', { nullable: true }),
-    blockNumber: t.string({ nullable: true, resolve: (v) => v.blockNumber?.toString() ?? null }),
+    transactionHash: t.exposeString('transactionHash', { nullable: true, description: 'The commitment transaction; null before it is sent.' }),
+    blockNumber: t.string({ nullable: true, description: 'The block that included the commitment (decimal); null before.', resolve: (v) => v.blockNumber?.toString() ?? null }),
     recomputedCommitment: t.exposeString('recomputedCommitment', {
       nullable: true,
       description: 'SHA-256 recomputed from the revealed ruling and salt; null before closure.',
@@ -35,17 +36,18 @@ const Verification = builder.objectRef<Verification>('VerdictVerification').impl
     revealedAt: t.expose('revealedAt', { type: 'DateTime', nullable: true, description: 'When the registry accepted the reveal; null before.' }),
     revealedSide: t.expose('revealedSide', { type: Side, nullable: true, description: 'The side the registry recorded at the reveal.' }),
     ledgerRoot: t.exposeString('ledgerRoot', { nullable: true, description: 'The ledger root the registry recorded at the reveal.' }),
-    revealTransactionHash: t.exposeString('revealTransactionHash', { nullable: true }),
-    chainId: t.string({ resolve: (v) => v.chainId.toString() }),
-    registryAddress: t.exposeString('registryAddress'),
+    revealTransactionHash: t.exposeString('revealTransactionHash', { nullable: true, description: 'The transaction that revealed the ruling on chain; null before.' }),
+    chainId: t.string({ description: 'The chain’s id (decimal).', resolve: (v) => v.chainId.toString() }),
+    registryAddress: t.exposeString('registryAddress', { description: 'The VerdictRegistry contract read.' }),
   }),
 });
 
 const ChainInfo = builder.objectRef<{ chainId: bigint; registryAddress: string; tokenAddress: string; rpcUrl: string | null }>('ChainInfo').implement({
+  description: 'The EVM chain Verdict uses, and its contracts there.',
   fields: (t) => ({
-    chainId: t.string({ resolve: (c) => c.chainId.toString() }),
-    registryAddress: t.exposeString('registryAddress'),
-    tokenAddress: t.exposeString('tokenAddress'),
+    chainId: t.string({ description: 'The chain’s id (decimal).', resolve: (c) => c.chainId.toString() }),
+    registryAddress: t.exposeString('registryAddress', { description: 'The VerdictRegistry contract: commitments, reveals and ledger roots.' }),
+    tokenAddress: t.exposeString('tokenAddress', { description: 'The ERC-20 points token paid to wallets.' }),
     rpcUrl: t.exposeString('rpcUrl', { nullable: true, description: 'Only for the local development chain.' }),
   }),
 });
@@ -54,6 +56,7 @@ builder.queryFields((t) => ({
   verifyVerdict: t.field({
     type: Verification,
     nullable: true,
+    description: 'Checks a case’s ruling against its commitment and the chain; null when there is no such case.',
     args: { caseId: t.arg.id({ required: true, description: 'Global id or uuid of the case.' }) },
     resolve: async (_root, args, ctx) => {
       const id = rowId('Case', args.caseId);
