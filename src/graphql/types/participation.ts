@@ -81,7 +81,11 @@ builder.mutationFields((t) => ({
     authScopes: { signedIn: true },
     description: 'One vote per case, while it is open; it cannot be changed.',
     args: { caseId: t.arg.id({ required: true }), side: t.arg({ type: Side, required: true }) },
-    resolve: (_query, _root, args, ctx) => castVote(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side),
+    resolve: async (_query, _root, args, ctx) => {
+      const vote = await castVote(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side);
+      ctx.pubsub.publish('caseUpdated', vote.caseId, { caseId: vote.caseId });
+      return vote;
+    },
   }),
   submitArgument: t.prismaField({
     type: 'Argument',
@@ -92,8 +96,11 @@ builder.mutationFields((t) => ({
       side: t.arg({ type: Side, required: true }),
       body: t.arg.string({ required: true }),
     },
-    resolve: (_query, _root, args, ctx) =>
-      submitArgument(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side, args.body),
+    resolve: async (_query, _root, args, ctx) => {
+      const argument = await submitArgument(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side, args.body);
+      ctx.pubsub.publish('caseUpdated', argument.caseId, { caseId: argument.caseId });
+      return argument;
+    },
   }),
   upvoteArgument: t.prismaField({
     type: 'Argument',
