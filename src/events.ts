@@ -18,6 +18,8 @@ export interface LeaderboardUpdate {
 export type Topics = {
   caseOpened: [{ caseId: string }];
   caseClosed: [{ caseId: string }];
+  /** Per case: a vote or argument on it, or its closure, committed. Coalesced by subscribers (caseUpdated). */
+  caseUpdated: [caseId: string, { caseId: string }];
   jobCompleted: [{ runId: string }];
   /** Per period; carries the public top entries, so no subscriber has to query. */
   leaderboardUpdated: [period: string, LeaderboardUpdate];

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './support/app.js';
-import { createCase, createUser } from './support/fixtures.js';
+import { createCase, createUser, sealOnChain } from './support/fixtures.js';
 
 // Debian's Chromium, driven by playwright-core (no browser download). CI installs it.
 const CHROMIUM = '/usr/bin/chromium';
@@ -66,6 +68,69 @@ describe.skipIf(!hasChromium)('in a browser (skipped: apt-get install chromium)'
     expect(Number(await tallest.getAttribute('x'))).toBeLessThan(Number(await bar.getAttribute('x')));
     await page.close();
   });
+
+  /** A case with these sides and votes (A, B); when `closed`, due and sealed on chain for the closure job. */
+  const caseWith = async (title: string, sides: [string, string], votes: [number, number], options: { closed?: boolean; rulingSide?: 'A' | 'B' } = {}) => {
+    const c = await createCase(t.db, { title, rulingSide: options.rulingSide, opensAt: new Date(Date.now() - (options.closed ? 25 : 3) * 3600_000) });
+    await t.db.case.update({ where: { id: c.id }, data: { sideALabel: sides[0], sideBLabel: sides[1] } });
+    const voters = await Promise.all(Array.from({ length: votes[0] + votes[1] }, () => createUser(t.db)));
+    await t.db.vote.createMany({ data: voters.map((v, i) => ({ caseId: c.id, userId: v.id, side: i < votes[0] ? ('A' as const) : ('B' as const) })) });
+    if (options.closed) await sealOnChain(t.db, t.chain, c.id);
+    return c;
+  };
+
+  const api = async (query: string, variables: Record<string, unknown>, token?: string) => {
+    const response = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const result = (await response.json()) as { data?: any; errors?: unknown[] };
+    expect(result.errors).toBeUndefined();
+    return result.data;
+  };
+
+  it('shows open cases with live counts and closed ones with their ruling on /live; a vote through the API shows at once', async () => {
+    await caseWith('Return the extra change?', ['Keep it', 'Return it'], [7, 3], { closed: true, rulingSide: 'B' });
+    await caseWith('Tell a friend their partner cheats?', ['Tell', 'Stay out of it'], [6, 2], { closed: true, rulingSide: 'A' });
+    expect(await t.scheduler.runNow('case-closure', 'manual')).toMatchObject({ status: 'SUCCEEDED', successes: 2 });
+    await t.scheduler.runNow('leaderboard', 'manual');
+    const watched = await caseWith('Report a colleague who fakes sick days?', ['Report', 'Let it go'], [4, 5]);
+    await caseWith('Read your teenager\'s diary?', ['Read it', "Don't"], [2, 1]);
+    const cell = `#open-cases tr[data-case-id="${encodeGlobalID('Case', watched.id)}"] .votes`;
+
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    await page.goto(`${base}/live`);
+    await page.waitForSelector('body[data-live="true"]');
+    expect(await page.locator(cell).innerText()).toBe('9');
+    expect(await page.locator('#open-cases').innerText()).toMatch(/Report a colleague who fakes sick days\?\s+Report or Let it go\s+9\s+0\s+\d+h \d\dm \d\ds/);
+    const closed = await page.locator('#closed-cases').innerText();
+    expect(closed).toMatch(/Return the extra change\?\s+The judge ruled: Return it\s+Keep it: 7 \(70 %\)\s+Return it: 3 \(30 %\)\s+The crowd sided against the judge\./);
+    expect(closed).toMatch(/Tell a friend their partner cheats\?\s+The judge ruled: Tell[\s\S]+The crowd sided with the judge\./);
+    expect(await page.locator('#feed').innerText()).toContain('"Return the extra change?" closed: the judge sided with Return it');
+    expect(await page.locator('#board').innerText()).toMatch(/live_viewer\s+170/);
+    // The week counts only points credited in it: live_viewer's badge bonus, not the 70 before.
+    await page.click('#periods [data-period="WEEKLY"]');
+    expect(await page.locator('#board').innerText()).toMatch(/live_viewer\s+100/);
+    await page.click('#periods [data-period="ALL_TIME"]');
+
+    // Votes through the API, as anyone would cast them. The page's subscription starts a moment
+    // after it says "live": vote until the count on the page moves, then it must be the database's.
+    let moved = false;
+    for (let i = 0; i < 5 && !moved; i++) {
+      const { signUp } = await api('mutation ($input: CredentialsInput!) { signUp(input: $input) { token } }', { input: { handle: `live_voter_${i}`, password: 'correct horse battery' } });
+      await api('mutation ($id: ID!) { castVote(caseId: $id, side: A) { side } }', { id: watched.id }, signUp.token);
+      moved = await page.waitForFunction(([selector, seen]) => document.querySelector(selector)?.textContent !== seen, [cell, '9'] as const, { timeout: 5_000 }).then(() => true, () => false);
+    }
+    expect(moved).toBe(true);
+    const votes = await t.db.vote.count({ where: { caseId: watched.id } });
+    await page.waitForFunction(([selector, count]) => document.querySelector(selector)?.textContent === count, [cell, String(votes)] as const, { timeout: 10_000 });
+
+    // The README's picture of the page, once the changed count's highlight has faded.
+    await page.waitForFunction(() => document.getAnimations().length === 0);
+    await page.screenshot({ path: fileURLToPath(new URL('../docs/live.png', import.meta.url)), fullPage: true });
+    await page.close();
+  }, 90_000);
 
   it('runs a subscription in the self-hosted GraphiQL', async () => {
     const page = await browser.newPage();

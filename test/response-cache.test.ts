@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueSessionToken } from '../src/domain/sessions.js';
 import { createTestApp, type TestApp } from './support/app.js';
-import { createUser } from './support/fixtures.js';
+import { createCase, createUser } from './support/fixtures.js';
 
 // The response cache (src/http/response-cache.ts) keeps public, viewer-independent query results
 // (the leaderboard); everything else executes every time.
@@ -84,6 +84,16 @@ describe('response cache', () => {
     await delivered;
     await seen.return?.();
     expect((await post(LEADERBOARD)).body.data.leaderboard[0]).toEqual({ rank: 1, handle: 'bob', points: 99 });
+  });
+
+  it('drops an empty leaderboard on the job’s event too, also under an alias (a fresh server’s first answer)', async () => {
+    // An empty list names no entry to invalidate it by, and under an alias not even its field.
+    const daily = '{ today: leaderboard(period: DAILY, first: 10) { handle points } }';
+    expect((await post(daily)).body.data.today).toEqual([]);
+    const c = await createCase(t.db);
+    await t.db.reward.create({ data: { userId: ids.ada!, caseId: c.id, kind: 'PARTICIPATION', amount: 5, status: 'COMPLETED', completedAt: new Date() } });
+    await t.scheduler.runNow('leaderboard');
+    expect((await post(daily)).body.data.today).toEqual([{ handle: 'ada', points: 5 }]);
   });
 
   it('never serves one viewer’s fields from another viewer’s answer', async () => {

@@ -97,6 +97,22 @@ describe.each(['OPEN', 'PENDING'] as const)('a %s case', (status) => {
     }
   });
 
+  it('leaks nothing through caseUpdated, the live counts of one case', async () => {
+    const { c, secrets, globalId } = await sealedCase(status);
+    const client = createClient({ url: `${base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${adminToken}` } });
+    try {
+      const events = client.iterate({ query: `subscription { caseUpdated(id: "${globalId}") { id voteCount ${RULING_FIELDS} } }` });
+      const event = await publishUntil(events.next(), () => t.pubsub.publish('caseUpdated', c.id, { caseId: c.id }));
+      // A PENDING case is not public: there is nothing to follow yet.
+      if (status === 'OPEN') expect(event.value).toEqual({ data: { caseUpdated: { id: globalId, voteCount: 0, ruling: null } } });
+      else expect(event.value?.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      expectNoSecret(JSON.stringify(event), secrets);
+      await events.return?.();
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('keeps the sealed ruling in the database: the reveal query returns nothing', async () => {
     const { c } = await sealedCase(status);
     expect(await revealedRulings(t.db, [c.id])).toEqual([]);

@@ -110,6 +110,16 @@ async function nextUserBoundary(db: Db, after: string | null, limit: number): Pr
   return row?.last ?? null;
 }
 
+/** The latest awards, newest first, as `badgeAwarded` announced them (one indexed read). */
+export async function recentAwards(db: Db, first: number): Promise<BadgeAwarded[]> {
+  const rows = await db.badgeAward.findMany({
+    orderBy: [{ awardedAt: 'desc' }, { id: 'desc' }],
+    take: first,
+    select: { id: true, userId: true, badgeKey: true, awardedAt: true, user: { select: { handle: true } } },
+  });
+  return rows.map((r) => ({ awardId: r.id, userId: r.userId, handle: r.user.handle, badgeKey: r.badgeKey, awardedAt: r.awardedAt.toISOString() }));
+}
+
 export interface BadgePass {
   /** Only users active since then (their votes, arguments, closed cases, profile); null: everyone. */
   since: Date | null;

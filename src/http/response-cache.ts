@@ -83,7 +83,9 @@ export function publicResponseCache(pubsub: PubSub, periods: readonly string[]) 
       // entry never changes, so its JSON is made on the first hit and reused.
       let json: string | undefined;
       const stringify = (sanitized: unknown) => (json ??= JSON.stringify(sanitized));
-      return inner.set(key, Object.assign({}, result, { stringify }), entities, ttl);
+      // Every entry is a leaderboard: filed under its type also when nothing in it names the type
+      // (an empty list under an alias), or the job's invalidation would miss it until its TTL.
+      return inner.set(key, Object.assign({}, result, { stringify }), [...entities, { typename: LEADERBOARD_TYPE }], ttl);
     },
   };
 

@@ -47,6 +47,7 @@ export const caseClosureJob: Job<{ db: Db; chain: Chain; pubsub: PubSub; log: Lo
         (result.voidReason ? voided : closed).push(caseId);
         if (result.voidReason) log.error({ caseId, reason: result.voidReason }, 'case closed VOID: nothing paid, the pool went to the treasury');
         pubsub.publish('caseClosed', { caseId });
+        pubsub.publish('caseUpdated', caseId, { caseId });
       } catch (error) {
         log.error({ err: error, caseId }, 'closing a case failed; the next run retries it');
         errors.push(`${caseId}: ${error instanceof Error ? error.message : String(error)}`);

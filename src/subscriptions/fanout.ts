@@ -6,13 +6,15 @@ import {
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
+  type GraphQLField,
 } from 'graphql';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Context } from '../context.js';
 import type { PubSub } from '../events.js';
 import { createLoaders } from '../loaders.js';
-import { isPublicSubscription } from './public.js';
+import { coalesce } from './coalesce.js';
+import { coalescingOf, isPublicSubscription } from './public.js';
 
 /**
  * Fan-out of public subscriptions over graphql-ws (issue #9).
@@ -31,7 +33,8 @@ import { isPublicSubscription } from './public.js';
  *
  * Each event is executed by replaying it: the execution's context has a pubsub whose `subscribe`
  * yields just that event, so the field's own `subscribe` (filters included) and `resolve` run as
- * they would for a single subscriber.
+ * they would for a single subscriber. A coalescing field (public.ts) has its group's listener
+ * coalesced, since a replay sees one event at a time.
  */
 
 /** Context properties that are the same for every connection of this server. */
@@ -196,6 +199,8 @@ class Group {
     readonly key: string,
     args: ExecutionArgs,
     private readonly subscribe: SubscribeFn,
+    /** The field's coalescing interval (ms; 0: none), applied to the group's one listener. */
+    private readonly coalesceMs: number,
   ) {
     const { delivery: _delivery, ...root } = args.rootValue as WsRoot;
     this.args = { ...args, contextValue: undefined, rootValue: root };
@@ -232,7 +237,8 @@ class Group {
     this.topicContext = Object.fromEntries([...reads.keys].map((k) => [k, first[k]])) as SubscriberContext;
     this.topic = topics[0]!;
     const pubsub = this.fanout.pubsub as unknown as { subscribe(...topic: unknown[]): AsyncIterable<unknown> };
-    this.source = pubsub.subscribe(...this.topic)[Symbol.asyncIterator]();
+    const events = pubsub.subscribe(...this.topic);
+    this.source = (this.coalesceMs > 0 ? coalesce(events, this.coalesceMs) : events)[Symbol.asyncIterator]();
     void this.pump(this.source);
     return true;
   }
@@ -353,12 +359,13 @@ export class SubscriptionFanout {
   /** graphql-ws `subscribe`: public subscriptions join their group, every other operation runs as before. */
   async subscribe(args: ExecutionArgs): Promise<unknown> {
     const root = args.rootValue as WsRoot;
-    if (!this.isShareable(args)) return root.subscribe(args);
+    const field = this.shareableField(args);
+    if (!field) return root.subscribe(args);
     const key = this.groupKey(args);
     for (;;) {
       let group = this.groups.get(key);
       if (!group) {
-        group = new Group(this, key, args, root.subscribe);
+        group = new Group(this, key, args, root.subscribe, coalescingOf(field));
         this.groups.set(key, group);
       }
       if (!(await group.ready)) return root.subscribe(args);
@@ -379,15 +386,16 @@ export class SubscriptionFanout {
     return { groups: this.groups.size, subscribers };
   }
 
-  /** A subscription whose one root field (no fragment, no directive) is marked public. */
-  private isShareable(args: ExecutionArgs): boolean {
-    if (!(args.rootValue as Partial<WsRoot> | undefined)?.delivery) return false;
+  /** The one root field (no fragment, no directive) of a subscription, when it is marked public. */
+  private shareableField(args: ExecutionArgs): GraphQLField<unknown, unknown> | null {
+    if (!(args.rootValue as Partial<WsRoot> | undefined)?.delivery) return null;
     const operation = getOperationAST(args.document, args.operationName);
-    if (operation?.operation !== 'subscription') return false;
+    if (operation?.operation !== 'subscription') return null;
     const selections = operation.selectionSet.selections;
-    const field = selections[0];
-    if (selections.length !== 1 || field?.kind !== Kind.FIELD || field.directives?.length) return false;
-    return isPublicSubscription(args.schema.getSubscriptionType()?.getFields()[field.name.value]);
+    const selected = selections[0];
+    if (selections.length !== 1 || selected?.kind !== Kind.FIELD || selected.directives?.length) return null;
+    const field = args.schema.getSubscriptionType()?.getFields()[selected.name.value];
+    return isPublicSubscription(field) ? field! : null;
   }
 
   private groupKey(args: ExecutionArgs): string {

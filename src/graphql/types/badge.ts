@@ -1,7 +1,9 @@
 import { filter, pipe } from 'graphql-yoga';
-import { badgeProgress, type BadgeAwarded, type BadgeProgress } from '../../domain/badges-award.js';
+import { badgeProgress, recentAwards, type BadgeAwarded, type BadgeProgress } from '../../domain/badges-award.js';
 import { BADGES, badgeByKey, type BadgeDefinition } from '../../domain/badges.js';
+import { badInput } from '../../errors.js';
 import { builder } from '../builder.js';
+import { MAX_PAGE } from '../paging.js';
 import { publicSubscription } from '../../subscriptions/public.js';
 
 export const Badge = builder.objectRef<BadgeDefinition>('Badge').implement({
@@ -53,6 +55,19 @@ const Awarded = builder.objectRef<BadgeAwarded>('BadgeAwarded').implement({
     awardedAt: t.field({ type: 'DateTime', description: 'When it was awarded.', resolve: (a) => new Date(a.awardedAt) }),
   }),
 });
+
+builder.queryFields((t) => ({
+  recentBadgeAwards: t.field({
+    type: [Awarded],
+    description: 'The latest badge awards, newest first: what `badgeAwarded` announced before you subscribed.',
+    args: { first: t.arg.int({ defaultValue: 10, description: `How many (1–${MAX_PAGE}).` }) },
+    resolve: (_root, args, ctx) => {
+      const first = args.first ?? 10;
+      if (first < 1 || first > MAX_PAGE) throw badInput(`first must be between 1 and ${MAX_PAGE}`, 'first');
+      return recentAwards(ctx.db, first);
+    },
+  }),
+}));
 
 builder.subscriptionFields((t) => ({
   badgeAwarded: t.field({

@@ -1,7 +1,9 @@
 import { PUBLIC_CASE_STATUSES, submitCase, type RevealedRuling } from '../../domain/cases.js';
 import { CaseSource, CaseStatus, CommitmentStatus, Side } from '../../generated/prisma/enums.js';
+import { notFound } from '../../errors.js';
 import { builder } from '../builder.js';
-import { publicSubscription } from '../../subscriptions/public.js';
+import { coalesce } from '../../subscriptions/coalesce.js';
+import { coalescedPublicSubscription, publicSubscription } from '../../subscriptions/public.js';
 import { toHex } from '../hex.js';
 import { rowId, uuidOrNoRow } from '../ids.js';
 import { assertOwnCursor, assertPageSize } from '../paging.js';
@@ -125,7 +127,26 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/** caseUpdated sends a subscriber at most one event per this interval (every vote publishes one). */
+export const CASE_UPDATE_INTERVAL_MS = 1000;
+
 builder.subscriptionFields((t) => ({
+  caseUpdated: t.prismaField({
+    type: 'Case',
+    description:
+      'One open or closed case as it changes: its vote and argument counts as people take part, and its ruling once it closes. ' +
+      'At most one event a second; a burst of votes comes as one event with the latest counts. When the case closes, one last event.',
+    args: { id: t.arg.id({ required: true, description: 'The global id of the case, or its uuid.' }) },
+    extensions: coalescedPublicSubscription(CASE_UPDATE_INTERVAL_MS),
+    subscribe: async (_root, args, ctx) => {
+      const id = rowId('Case', args.id);
+      if (!id || (await ctx.db.case.count({ where: { id, status: { in: [...PUBLIC_CASE_STATUSES] } } })) === 0) throw notFound('Case');
+      return coalesce(ctx.pubsub.subscribe('caseUpdated', id), CASE_UPDATE_INTERVAL_MS);
+    },
+    // Read when the event goes out, not when the vote came: the counts are the latest.
+    resolve: (query, event: { caseId: string }, _args, ctx) =>
+      ctx.db.case.findUniqueOrThrow({ ...query, where: { id: event.caseId } }),
+  }),
   caseClosed: t.prismaField({
     type: 'Case',
     description: 'A case closed: its ruling is revealed and its rewards are settled.',

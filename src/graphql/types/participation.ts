@@ -86,7 +86,11 @@ builder.mutationFields((t) => ({
       caseId: t.arg.id({ required: true, description: 'The case’s global id or uuid.' }),
       side: t.arg({ type: Side, required: true, description: 'The side you vote for.' }),
     },
-    resolve: (_query, _root, args, ctx) => castVote(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side),
+    resolve: async (_query, _root, args, ctx) => {
+      const vote = await castVote(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side);
+      ctx.pubsub.publish('caseUpdated', vote.caseId, { caseId: vote.caseId });
+      return vote;
+    },
   }),
   submitArgument: t.prismaField({
     type: 'Argument',
@@ -97,8 +101,11 @@ builder.mutationFields((t) => ({
       side: t.arg({ type: Side, required: true, description: 'The side you argue for.' }),
       body: t.arg.string({ required: true, description: 'Your argument, 20–2,000 characters.' }),
     },
-    resolve: (_query, _root, args, ctx) =>
-      submitArgument(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side, args.body),
+    resolve: async (_query, _root, args, ctx) => {
+      const argument = await submitArgument(ctx.db, ctx.viewer!.id, caseId(args.caseId), args.side, args.body);
+      ctx.pubsub.publish('caseUpdated', argument.caseId, { caseId: argument.caseId });
+      return argument;
+    },
   }),
   upvoteArgument: t.prismaField({
     type: 'Argument',

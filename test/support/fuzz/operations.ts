@@ -238,7 +238,7 @@ function plausibleString(pools: Pools, owner: string, name: string): fc.Arbitrar
     case 'Mutation.submitArgument.body':
       return prose(20, 2000);
   }
-  if (name === 'caseId' || (owner === 'Query.case' && name === 'id')) return fc.oneof({ weight: 3, arbitrary: pools.caseId() }, { weight: 1, arbitrary: pools.foreignId() });
+  if (name === 'caseId' || ((owner === 'Query.case' || owner === 'Subscription.caseUpdated') && name === 'id')) return fc.oneof({ weight: 3, arbitrary: pools.caseId() }, { weight: 1, arbitrary: pools.foreignId() });
   if (name === 'after' || name === 'before') return pools.cursor();
   if (name === 'day' || name === 'from' || name === 'to') return dayText;
   if (name === 'handle' || name === 'userHandle') return pools.handle();

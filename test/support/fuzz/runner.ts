@@ -64,6 +64,7 @@ export interface Wake {
   field: string;
   handle?: string | undefined;
   period?: string | undefined;
+  id?: string | undefined;
 }
 
 /**
@@ -91,7 +92,13 @@ export function wakeOf(query: string, variables: unknown, operationName: string 
     };
     const handle = value('userHandle');
     const period = value('period');
-    return { field: root.name.value, handle: typeof handle === 'string' ? handle.trim().toLowerCase() : undefined, period: typeof period === 'string' ? period : undefined };
+    const id = value('id');
+    return {
+      field: root.name.value,
+      handle: typeof handle === 'string' ? handle.trim().toLowerCase() : undefined,
+      period: typeof period === 'string' ? period : undefined,
+      id: typeof id === 'string' ? id : undefined,
+    };
   } catch {
     return undefined;
   }
@@ -120,7 +127,7 @@ const within = <T>(promise: Promise<T>, ms: number, onTimeout: () => T): Promise
 export const ANSWER_TIMEOUT_MS = 15_000;
 
 /** Subscription fields the runner can wake (it publishes their events); see wakeUntil. */
-export const WAKEABLE = new Set(['caseOpened', 'caseClosed', 'jobCompleted', 'myRewardUpdated', 'leaderboardUpdated', 'badgeAwarded', 'notificationAdded']);
+export const WAKEABLE = new Set(['caseOpened', 'caseClosed', 'caseUpdated', 'jobCompleted', 'myRewardUpdated', 'leaderboardUpdated', 'badgeAwarded', 'notificationAdded']);
 
 /**
  * A subscription field the runner cannot wake (a new one: the suite's own check names it) is
@@ -350,6 +357,13 @@ export class Runner {
         case 'caseClosed':
           pubsub.publish('caseClosed', { caseId: w.cases.closed[0]!.id });
           break;
+        case 'caseUpdated': {
+          // The case named, in any accepted spelling (a PENDING one may have opened meanwhile);
+          // any other id is refused at once (NOT_FOUND).
+          const named = [...w.cases.open, ...w.cases.closed, ...w.cases.pending].find((c) => [c.id, c.globalId, c.id.toUpperCase()].includes(wake.id ?? ''));
+          if (named) pubsub.publish('caseUpdated', named.id, { caseId: named.id });
+          break;
+        }
         case 'jobCompleted':
           pubsub.publish('jobCompleted', { runId: w.jobRunIds[0]! });
           break;
