@@ -18,6 +18,10 @@ builder.prismaObject('Reward', {
     case: t.relation('case', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    payoutAddress: t.exposeString('payoutAddress', {
+      nullable: true,
+      description: 'The wallet this reward is paid to: the one linked when it was made, even if unlinked or replaced since. Null for rewards credited off-chain.',
+    }),
     transactionHash: t.string({
       nullable: true,
       description: 'The payout transaction; null for rewards credited off-chain.',
