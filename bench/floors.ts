@@ -123,10 +123,10 @@ export async function badgesFloor(db: Db, now: Date): Promise<void> {
           WHEN 'votes' THEN m.votes WHEN 'beta' THEN m.beta WHEN 'wallet' THEN m.wallet END >= b.target
       ON CONFLICT DO NOTHING RETURNING id, user_id, badge_key),
     n AS (${badgeEarnedNotifications(Prisma.sql`a`)}),
-    r AS (INSERT INTO rewards (user_id, badge_award_id, kind, amount, status, completed_at)
+    r AS (INSERT INTO rewards (user_id, badge_award_id, kind, amount, status, completed_at, payout_address)
       SELECT a.user_id, a.id, 'BADGE_BONUS', b.bonus,
         CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
-        CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END
+        CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END, u.wallet_address
       FROM a JOIN (VALUES ${values}) b(key, metric, target, bonus) ON b.key = a.badge_key JOIN users u ON u.id = a.user_id
       RETURNING user_id, amount, status)
     UPDATE users u SET total_points = u.total_points + c.points, updated_at = ${now}
@@ -184,9 +184,9 @@ export async function closureFloor(db: Db, caseId: string, now: Date): Promise<v
           SELECT user_id FROM votes WHERE case_id = ${caseId}::uuid UNION SELECT user_id FROM arguments WHERE case_id = ${caseId}::uuid) p
         UNION ALL SELECT ${c!.creator_id}::uuid, 'CREATOR', ${shares.creator}::int WHERE ${shares.creator}::int > 0),
       paid AS (
-        INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at)
+        INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at, payout_address)
         SELECT l.user_id, ${caseId}::uuid, l.kind, l.amount, CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
-          CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END
+          CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END, u.wallet_address
         FROM lines l JOIN users u ON u.id = l.user_id WHERE l.amount > 0
         RETURNING user_id, amount, status),
       credited AS (

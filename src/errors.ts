@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'HANDLE_TAKEN'
   | 'WALLET_TAKEN'
+  | 'NO_WALLET'
   | 'INVALID_SIGNATURE'
   | 'INVALID_CREDENTIALS'
   | 'WEAK_PASSWORD'

@@ -52,7 +52,7 @@ beforeAll(async () => {
     data: [
       { userId: ann.id, caseId: agreed.id, kind: 'PARTICIPATION', amount: 70, status: 'COMPLETED', completedAt: at(1, 8) },
       { userId: bob.id, caseId: agreed.id, kind: 'PARTICIPATION', amount: 30, status: 'COMPLETED', completedAt: at(1, 9), payoutTxId: tx.id },
-      { userId: cid.id, caseId: agreed.id, kind: 'PARTICIPATION', amount: 999, status: 'PENDING' },
+      { userId: cid.id, caseId: agreed.id, kind: 'PARTICIPATION', amount: 999, status: 'PENDING', payoutAddress: `0x${'cd'.repeat(20)}` },
     ],
   });
 });

@@ -40,14 +40,14 @@ const snapshotAt = async (now: Date) => ({
 /** Everything the badge pass writes, and every user's points. */
 const badgeState = async () => ({
   awards: await db.$queryRaw`SELECT user_id, badge_key FROM badge_awards ORDER BY user_id, badge_key`,
-  bonuses: await db.$queryRaw`SELECT r.user_id, a.badge_key, r.amount, r.status FROM rewards r JOIN badge_awards a ON a.id = r.badge_award_id ORDER BY r.user_id, a.badge_key`,
+  bonuses: await db.$queryRaw`SELECT r.user_id, a.badge_key, r.amount, r.status, r.payout_address FROM rewards r JOIN badge_awards a ON a.id = r.badge_award_id ORDER BY r.user_id, a.badge_key`,
   points: await db.$queryRaw`SELECT id, total_points FROM users ORDER BY id`,
   notifications: await db.$queryRaw`SELECT n.user_id, a.badge_key, n.title, n.body FROM notifications n JOIN badge_awards a ON a.id = n.subject_id
     WHERE n.kind = 'BADGE_EARNED' ORDER BY n.user_id, a.badge_key`,
 });
 
 const closureState = async (caseId: string) => ({
-  rewards: await db.$queryRaw`SELECT user_id, kind, amount, status FROM rewards WHERE case_id = ${caseId}::uuid ORDER BY user_id, kind`,
+  rewards: await db.$queryRaw`SELECT user_id, kind, amount, status, payout_address FROM rewards WHERE case_id = ${caseId}::uuid ORDER BY user_id, kind`,
   settlement: await db.$queryRaw`SELECT pool, winning_side, winner_count, participant_count, votes_a, votes_b, paid, treasury FROM case_settlements WHERE case_id = ${caseId}::uuid`,
   ranks: await db.$queryRaw`SELECT id, top_rank FROM arguments WHERE case_id = ${caseId}::uuid AND top_rank IS NOT NULL ORDER BY top_rank`,
   status: await db.$queryRaw`SELECT status FROM cases WHERE id = ${caseId}::uuid`,

@@ -84,7 +84,7 @@ describe('cursors', () => {
     expect((await ask(page(b64('GPC:S:not-a-uuid'))))?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(await ask(page(b64(`GPC:S:${mine.id}`)))).toBeUndefined();
 
-    const reward = (userId: string) => t.db.reward.create({ data: { userId, caseId: c.id, kind: 'PARTICIPATION', amount: 1 } });
+    const reward = (userId: string) => t.db.reward.create({ data: { userId, caseId: c.id, kind: 'PARTICIPATION', amount: 1, payoutAddress: `0x${'11'.repeat(20)}` } });
     const [own, foreign] = [await reward(me.id), await reward(author.id)];
     const { token } = await issueSessionToken(t.db, t.sessions, me.id);
     const rewards = (after: string) => `{ me { rewards(first: 1, after: "${after}") { edges { node { amount } } } } }`;

@@ -326,12 +326,13 @@ describe('what depends on the viewer', () => {
 
 describe('private subscriptions', () => {
   it('still run per subscriber: myRewardUpdated goes only to its user, and needs a user', async () => {
+    const WALLET = `0x${'11'.repeat(20)}`;
     const [alice, bob] = [await createUser(t.db), await createUser(t.db)];
     const c = await createCase(t.db, { status: 'CLOSED' });
-    const rewardOf = (userId: string, amount: number) => t.db.reward.create({ data: { userId, caseId: c.id, kind: 'PARTICIPATION', amount } });
+    const rewardOf = (userId: string, amount: number) => t.db.reward.create({ data: { userId, caseId: c.id, kind: 'PARTICIPATION', amount, payoutAddress: WALLET } });
     const [aliceReward, bobReward] = [await rewardOf(alice.id, 11), await rewardOf(bob.id, 22)];
     const other = await createCase(t.db, { status: 'CLOSED' });
-    const rewardOf2 = (userId: string, amount: number) => t.db.reward.create({ data: { userId, caseId: other.id, kind: 'PARTICIPATION', amount } });
+    const rewardOf2 = (userId: string, amount: number) => t.db.reward.create({ data: { userId, caseId: other.id, kind: 'PARTICIPATION', amount, payoutAddress: WALLET } });
     const query = 'subscription { myRewardUpdated { amount } }';
     type Shape = { myRewardUpdated: { amount: number } };
     const aliceSub = follow<Shape>(connect(await tokenOf(alice.id)), query);

@@ -120,13 +120,61 @@ describe.each(targets)('deploy on an empty %s', (_label, open) => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, ENGINE_TIMEOUT);
+
+  it('gives rewards waiting for a payout the wallet they were made for, and credits one without a wallet', async () => {
+    const dir = tempDir();
+    try {
+      const payoutAddress = migrationNames.find((n) => n.endsWith('_reward_payout_address'))!;
+      fs.cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+      for (const name of migrationNames.filter((n) => n >= payoutAddress)) fs.rmSync(path.join(dir, name), { recursive: true });
+      await deployMigrations(target.poolConfig, { migrationsDir: dir });
+
+      const wallet = `0x${'Ab'.repeat(20)}`;
+      const caseId = crypto.randomUUID();
+      await queryRows(target.poolConfig, `
+        INSERT INTO users (id, handle, password_hash, wallet_address, total_points) VALUES
+          ('00000000-0000-4000-8000-000000000001', 'with_wallet', 'x', '${wallet}', 3),
+          ('00000000-0000-4000-8000-000000000002', 'without', 'x', NULL, 7);
+        INSERT INTO cases (id, title, dilemma, side_a_label, side_b_label, source, status, opens_at, closes_at, reward_pool, commitment, commitment_status)
+          VALUES ('${caseId}', 't', repeat('d', 200), 'A', 'B', 'AI', 'OPEN', now(), now() + interval '1 day', 1000, '0x${'ab'.repeat(32)}', 'SENT');
+        INSERT INTO chain_transactions (id, kind, hash, chain_id) VALUES ('00000000-0000-4000-8000-0000000000aa', 'PAYOUT', '0x${'cd'.repeat(32)}', 1337);
+        INSERT INTO rewards (user_id, case_id, kind, amount, status, payout_tx_id, completed_at) VALUES
+          ('00000000-0000-4000-8000-000000000001', '${caseId}', 'WINNING_VOTE', 1, 'PENDING', NULL, NULL),
+          ('00000000-0000-4000-8000-000000000001', '${caseId}', 'PARTICIPATION', 2, 'PROCESSING', '00000000-0000-4000-8000-0000000000aa', NULL),
+          ('00000000-0000-4000-8000-000000000001', '${caseId}', 'CREATOR', 3, 'COMPLETED', '00000000-0000-4000-8000-0000000000aa', now()),
+          ('00000000-0000-4000-8000-000000000001', '${caseId}', 'TOP_ARGUMENT', 4, 'FAILED', '00000000-0000-4000-8000-0000000000aa', NULL),
+          ('00000000-0000-4000-8000-000000000002', '${caseId}', 'PARTICIPATION', 7, 'COMPLETED', NULL, now()),
+          -- Only a database edited by hand holds this: pending, for a user without a wallet.
+          ('00000000-0000-4000-8000-000000000002', '${caseId}', 'WINNING_VOTE', 5, 'PENDING', NULL, NULL);`);
+
+      expect(await deployMigrations(target.poolConfig)).toEqual(migrationNames.filter((n) => n >= payoutAddress));
+      const rewards = await queryRows<{ handle: string; kind: string; status: string; payout_address: string | null; completed: boolean }>(
+        target.poolConfig,
+        `SELECT u.handle, r.kind, r.status, r.payout_address, r.completed_at IS NOT NULL AS completed
+         FROM rewards r JOIN users u ON u.id = r.user_id ORDER BY u.handle DESC, r.amount`,
+      );
+      expect(rewards.map((r) => [r.handle, r.kind, r.status, r.payout_address, r.completed])).toEqual([
+        ['without', 'WINNING_VOTE', 'COMPLETED', null, true],
+        ['without', 'PARTICIPATION', 'COMPLETED', null, true],
+        ['with_wallet', 'WINNING_VOTE', 'PENDING', wallet, false],
+        ['with_wallet', 'PARTICIPATION', 'PROCESSING', wallet, false],
+        // Paid already, to a wallet that may have been replaced since: not guessed.
+        ['with_wallet', 'CREATOR', 'COMPLETED', null, true],
+        ['with_wallet', 'TOP_ARGUMENT', 'FAILED', wallet, false],
+      ]);
+      const points = await queryRows<{ handle: string; total_points: number }>(target.poolConfig, 'SELECT handle, total_points FROM users ORDER BY handle');
+      expect(points).toEqual([{ handle: 'with_wallet', total_points: 3 }, { handle: 'without', total_points: 12 }]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, ENGINE_TIMEOUT);
 });
 
 if (!testUrl) {
   it.skip('deploy on an empty PostgreSQL server (skipped: set TEST_DATABASE_URL to run it)', () => {});
 }
 
-describe('CHECK constraints added by hand to the first migration', () => {
+describe('CHECK constraints added by hand to the migrations', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -184,7 +232,7 @@ describe('CHECK constraints added by hand to the first migration', () => {
         ${commitment})`).resolves.toBe(1);
   });
 
-  it('reject rewards that mix up case rewards and badge bonuses, and unbalanced settlements', async () => {
+  it('reject rewards that mix up case rewards and badge bonuses or wait for a payout without an address, and unbalanced settlements', async () => {
     await expect(db.prisma.$executeRaw`INSERT INTO rewards (user_id, case_id, kind, amount)
       VALUES (${userId}::uuid, ${caseId}::uuid, 'BADGE_BONUS', 50)`).rejects.toThrow(/rewards_badge_award_check|rewards_case_check/);
     await expect(db.prisma.$executeRaw`INSERT INTO rewards (user_id, case_id, kind, amount)
@@ -196,6 +244,11 @@ describe('CHECK constraints added by hand to the first migration', () => {
     await expect(db.prisma.$executeRaw`INSERT INTO case_settlements (case_id, pool, winning_side, winner_count,
         participant_count, votes_a, votes_b, paid, treasury)
       VALUES (${caseId}::uuid, 1000, 'A', 1, 1, 1, 0, 900, 99)`).rejects.toThrow(/case_settlements_balance_check/);
+    // Not yet credited: paid on chain, so it has the address it is paid to.
+    await expect(db.prisma.$executeRaw`INSERT INTO rewards (user_id, case_id, kind, amount, status)
+      VALUES (${userId}::uuid, ${caseId}::uuid, 'WINNING_VOTE', 10, 'PENDING')`).rejects.toThrow(/rewards_payout_address_check/);
+    await expect(db.prisma.$executeRaw`INSERT INTO rewards (user_id, case_id, kind, amount, status, payout_address)
+      VALUES (${userId}::uuid, ${caseId}::uuid, 'WINNING_VOTE', 10, 'PENDING', '0x1234')`).rejects.toThrow(/rewards_payout_address_format_check/);
     await expect(db.prisma.$executeRaw`INSERT INTO sealed_rulings (case_id, side, reasoning, salt, judge)
       VALUES (${caseId}::uuid, 'A', 'because', ${new Uint8Array(31)}, 'test')`).rejects.toThrow(
       /sealed_rulings_salt_length_check/,

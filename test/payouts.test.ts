@@ -118,7 +118,7 @@ describe('payouts', () => {
     const registry = new Contract(t.chain.registryAddress, registryArtifact.abi as InterfaceAbi, stranger);
     const reverted = await registry.getFunction('commit')(caseKeyOf(c.id), `0x${'11'.repeat(32)}`, BigInt(Math.ceil(Date.now() / 1000) + 3600), { gasLimit: 100_000 });
     const tx = await t.db.chainTransaction.create({ data: { kind: 'PAYOUT', hash: reverted.hash, chainId: t.chain.chainId } });
-    const reward = await t.db.reward.create({ data: { userId: user.id, caseId: c.id, kind: 'PARTICIPATION', amount: 10, status: 'PROCESSING', payoutTxId: tx.id } });
+    const reward = await t.db.reward.create({ data: { userId: user.id, caseId: c.id, kind: 'PARTICIPATION', amount: 10, status: 'PROCESSING', payoutTxId: tx.id, payoutAddress: stranger.address } });
     expect((await monitorPayouts(deps)).failed).toContain(reverted.hash);
     expect((await t.db.reward.findUniqueOrThrow({ where: { id: reward.id } })).status).toBe('FAILED');
     expect((await t.db.user.findUniqueOrThrow({ where: { id: user.id } })).totalPoints).toBe(0);
@@ -193,7 +193,7 @@ describe('over GraphQL', () => {
     const admin = await createUser(t.db, { role: 'ADMIN' });
     const c = await createCase(t.db, { status: 'CLOSED' });
     const failedTx = await t.db.chainTransaction.create({ data: { kind: 'PAYOUT', hash: `0x${randomBytes(32).toString('hex')}`, chainId: t.chain.chainId, status: 'FAILED' } });
-    const reward = await t.db.reward.create({ data: { userId: owner.id, caseId: c.id, kind: 'PARTICIPATION', amount: 7, status: 'FAILED', payoutTxId: failedTx.id } });
+    const reward = await t.db.reward.create({ data: { userId: owner.id, caseId: c.id, kind: 'PARTICIPATION', amount: 7, status: 'FAILED', payoutTxId: failedTx.id, payoutAddress: Wallet.createRandom().address } });
     const token = async (id: string) => (await issueSessionToken(t.db, t.sessions, id)).token;
     const gql = async (query: string, as: string) =>
       (await t.app.yoga.fetch('http://verdict.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${as}` }, body: JSON.stringify({ query }) })).json();

@@ -56,8 +56,9 @@ const metricValue = Prisma.sql`CASE b.metric ${Prisma.raw(
 /**
  * One statement for one set of users: every badge they qualify for and lack is awarded (the
  * unique key makes a second award impossible), its bonus becomes a BADGE_BONUS reward through the
- * usual pipeline (credited at once without a wallet, paid on chain with one), and the new awards
- * come back. A statement is its own transaction, so a crash loses nothing and repeats nothing.
+ * usual pipeline (credited at once without a wallet, paid on chain to the one the user has now),
+ * and the new awards come back. A statement is its own transaction, so a crash loses nothing and
+ * repeats nothing.
  */
 function awardTo(db: Pick<Db, '$queryRaw'>, users: UserFilter, now: Date): Promise<BadgeAwarded[]> {
   return db.$queryRaw<BadgeAwarded[]>`
@@ -69,10 +70,11 @@ function awardTo(db: Pick<Db, '$queryRaw'>, users: UserFilter, now: Date): Promi
       RETURNING id, user_id, badge_key, awarded_at
     ), notified AS (${badgeEarnedNotifications(Prisma.sql`awarded`)}
     ), bonus AS (
-      INSERT INTO rewards (user_id, badge_award_id, kind, amount, status, completed_at)
+      INSERT INTO rewards (user_id, badge_award_id, kind, amount, status, completed_at, payout_address)
       SELECT a.user_id, a.id, 'BADGE_BONUS', b.bonus,
         CASE WHEN u.wallet_address IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
-        CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END
+        CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END,
+        u.wallet_address
       FROM awarded a JOIN ${badgeTable} ON b.key = a.badge_key JOIN users u ON u.id = a.user_id
       RETURNING user_id, amount, status
     ), credited AS (

@@ -22,16 +22,17 @@ async function announce(deps: PayoutDeps, where: { payoutTxId: string }) {
 }
 
 /**
- * Pays PENDING rewards of wallet users, up to BATCH_SIZE per transaction. The rewards move to
- * PROCESSING with the transaction's hash in the same database transaction that records it,
+ * Pays PENDING rewards, up to BATCH_SIZE per transaction, each to the address it was made for
+ * (not the user's wallet now: a wallet unlinked or replaced since keeps its payouts). The rewards
+ * move to PROCESSING with the transaction's hash in the same database transaction that records it,
  * before it is broadcast: a crash can leave a recorded payout that never reached the chain (the
  * monitor fails it after 24 h), never a sent payout that is not on file, so nobody is paid twice.
  */
 export async function sendPayouts(deps: PayoutDeps, now = new Date()): Promise<{ batches: string[]; rewards: number }> {
   const { db, chain } = deps;
   const batch = await db.reward.findMany({
-    where: { status: 'PENDING', user: { walletAddress: { not: null } } },
-    select: { id: true, amount: true, user: { select: { walletAddress: true } } },
+    where: { status: 'PENDING' },
+    select: { id: true, amount: true, payoutAddress: true },
     orderBy: { createdAt: 'asc' },
     take: BATCH_SIZE,
   });
@@ -39,7 +40,8 @@ export async function sendPayouts(deps: PayoutDeps, now = new Date()): Promise<{
   const ids = batch.map((r) => r.id);
   let txId = '';
   const { hash } = await chain.payBatch(
-    batch.map((r) => ({ to: r.user.walletAddress!, amount: BigInt(r.amount) })),
+    // A CHECK gives every reward not yet credited its address.
+    batch.map((r) => ({ to: r.payoutAddress!, amount: BigInt(r.amount) })),
     async (signedHash, signed) => {
       txId = await db.$transaction(async (tx) => {
         // A retry of a batch that never reached the chain signs the very same bytes (same nonce,
@@ -152,8 +154,9 @@ export async function monitorPayouts(deps: PayoutDeps, now = new Date()): Promis
 }
 
 /**
- * Puts a FAILED reward back in the queue. Its transaction failed for good (reverted, or never
- * found), so sending again cannot pay twice; the status guard stops a double retry.
+ * Puts a FAILED reward back in the queue, to be paid to the same address. Its transaction failed
+ * for good (reverted, or never found), so sending again cannot pay twice; the status guard stops
+ * a double retry.
  */
 export async function retryReward(db: Db, rewardId: string) {
   const reward = await db.reward.findUnique({ where: { id: rewardId }, include: { payoutTx: true } });

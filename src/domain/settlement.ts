@@ -121,19 +121,21 @@ export async function closeCase(
       creatorEligible: claimed.creator_id !== null && counts!.participants >= CREATOR_MIN_PARTICIPANTS,
     });
 
-    // Users without a wallet are credited at once (COMPLETED); the others wait for a payout. Each
-    // recipient's wallet is one primary-key lookup (made once per line: the CTE is materialized),
-    // so the cost follows the case, not the user count.
+    // Users without a wallet are credited at once (COMPLETED); the others wait for a payout to the
+    // wallet they have now, whatever they link later. Each recipient's wallet is one primary-key
+    // lookup (made once per line: the CTE is materialized), so the cost follows the case, not the
+    // user count.
     await tx.$executeRaw`
       WITH e AS MATERIALIZED (
-        SELECT e.*, (SELECT wallet_address IS NOT NULL FROM users WHERE id = e.user_id) AS has_wallet
+        SELECT e.*, (SELECT wallet_address FROM users WHERE id = e.user_id) AS wallet
         FROM (${entitlements(caseId, claimed.side, claimed.creator_id, shares)}) e
         WHERE e.amount > 0
       )
-      INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at)
+      INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at, payout_address)
       SELECT e.user_id, ${caseId}::uuid, e.kind::"RewardKind", e.amount,
-        CASE WHEN e.has_wallet THEN 'PENDING' ELSE 'COMPLETED' END::"RewardStatus",
-        CASE WHEN e.has_wallet THEN NULL ELSE ${now}::timestamptz END
+        CASE WHEN e.wallet IS NULL THEN 'COMPLETED' ELSE 'PENDING' END::"RewardStatus",
+        CASE WHEN e.wallet IS NULL THEN ${now}::timestamptz END,
+        e.wallet
       FROM e`;
     fault('rewards');
 

@@ -92,3 +92,13 @@ export async function connectWallet(db: Db, userId: string, message: string, sig
     throw error;
   }
 }
+
+/**
+ * Unlinks the user's wallet. Rewards made while it was linked are still paid to it (each keeps
+ * the address it was made for); rewards made later are credited off-chain until another is linked.
+ */
+export async function disconnectWallet(db: Db, userId: string) {
+  const unlinked = await db.user.updateMany({ where: { id: userId, walletAddress: { not: null } }, data: { walletAddress: null } });
+  if (unlinked.count !== 1) throw new AppError('NO_WALLET', 'No wallet is linked to this account');
+  return db.user.findUniqueOrThrow({ where: { id: userId } });
+}

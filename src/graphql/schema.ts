@@ -12,5 +12,6 @@ import './types/rewards.js';
 import './types/topic.js';
 import './types/user.js';
 import './types/verdict.js';
+import './types/wallet.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

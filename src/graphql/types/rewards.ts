@@ -37,6 +37,10 @@ builder.prismaObject('Reward', {
     case: t.relation('case', { nullable: true, description: 'The case that paid it; null for a badge bonus.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was granted.' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When it was paid; null before.' }),
+    payoutAddress: t.exposeString('payoutAddress', {
+      nullable: true,
+      description: 'The wallet this reward is paid to: the one linked when it was made, even if unlinked or replaced since. Null for rewards credited off-chain.',
+    }),
     transactionHash: t.string({
       nullable: true,
       description: 'The payout transaction; null for rewards credited off-chain.',

@@ -127,7 +127,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
   const failedTx = await t.db.chainTransaction.create({
     data: { kind: 'PAYOUT', hash: `0x${randomBytes(32).toString('hex')}`, chainId: t.chain.chainId, status: 'FAILED', error: 'reverted (fuzz world)' },
   });
-  const failedReward = await t.db.reward.create({ data: { userId: walleter.id, caseId: due.id, kind: 'PARTICIPATION', amount: 7, status: 'FAILED', payoutTxId: failedTx.id } });
+  const failedReward = await t.db.reward.create({ data: { userId: walleter.id, caseId: due.id, kind: 'PARTICIPATION', amount: 7, status: 'FAILED', payoutTxId: failedTx.id, payoutAddress: walleter.walletAddress } });
 
   // Sessions: good ones, and ones that must count as anonymous.
   const deleted = await createUser(t.db, { handle: `fuzz_gone_${tag}` });

@@ -106,7 +106,7 @@ async function entitlements(db: Db, caseId: string, side: 'A' | 'B', creatorId: 
  * What the chain holds agrees with the database, by reading the chain itself (events, receipts,
  * balances), not Verdict's records of it:
  * - the mint transactions on chain are exactly the CONFIRMED payouts on file, each minting
- *   exactly its rewards (wallet, amount), so every paid reward is on chain exactly once and no
+ *   exactly its rewards (payout address, amount), so every paid reward is on chain exactly once and no
  *   payout the database gave up on (FAILED, its rewards queued again) ever reached the chain;
  * - each wallet's token balance is the sum of its user's rewards in mined payouts (settled: all of
  *   its COMPLETED rewards, and its total_points);
@@ -136,7 +136,7 @@ export async function chainViolations(db: Db, chain: Chain, provider: JsonRpcPro
   }
   const payouts = await db.chainTransaction.findMany({
     where: { kind: 'PAYOUT' },
-    include: { rewards: { include: { user: { select: { walletAddress: true } } } } },
+    include: { rewards: true },
   });
   const onFile = new Map(payouts.map((p) => [p.hash.toLowerCase(), p]));
   for (const [hash, transfers] of minted) {
@@ -145,7 +145,7 @@ export async function chainViolations(db: Db, chain: Chain, provider: JsonRpcPro
     // Between its mining and the monitor's next look, a payout is still SENT (its rewards PROCESSING).
     else if (p.status !== 'CONFIRMED' && (options.settled || p.status !== 'SENT')) wrong.push(`mint ${hash} is on chain but on file as ${p.status}`);
     else {
-      const expected = p.rewards.map((r) => `${getAddress(r.user.walletAddress!)}:${r.amount}`).sort();
+      const expected = p.rewards.map((r) => `${getAddress(r.payoutAddress!)}:${r.amount}`).sort();
       if (JSON.stringify(transfers.sort()) !== JSON.stringify(expected)) {
         wrong.push(`mint ${hash} pays ${JSON.stringify(transfers)}, its rewards on file are ${JSON.stringify(expected)}`);
       }
