@@ -216,7 +216,7 @@ describe('rate limits', () => {
     const limited = await createTestApp({ PUBLIC_URL: 'https://verdict.example', RATE_LIMIT_MUTATIONS_PER_MINUTE: '2' });
     try {
       const user = await createUser(limited.db);
-      const { token } = await issueSessionToken(limited.sessions, user.id);
+      const { token } = await issueSessionToken(limited.db, limited.sessions, user.id);
       const codes = [];
       for (let i = 0; i < 3; i++) codes.push(errorCode(await limited.gql(DisconnectWalletDocument, {}, { token })));
       expect(codes).toEqual(['NO_WALLET', 'NO_WALLET', 'RATE_LIMITED']);
