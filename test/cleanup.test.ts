@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe('cleanup', () => {
-  it('deletes spent wallet challenges, old job runs, stale snapshots and score samples; keeps the rest', async () => {
+  it('deletes spent wallet challenges, ended sessions and reset tokens, old job runs, stale snapshots and score samples; keeps the rest', async () => {
     const now = Date.now();
     const ago = (ms: number) => new Date(now - ms);
     const user = await createUser(t.db);
@@ -21,6 +21,18 @@ describe('cleanup', () => {
         { nonce: 'expired', userId: user.id, expiresAt: ago(60_000) },
         { nonce: 'used', userId: user.id, expiresAt: ago(-600_000), usedAt: ago(1000) },
         { nonce: 'live', userId: user.id, expiresAt: ago(-600_000) },
+      ],
+    });
+    // Sessions: one expired, one revoked, one live; reset tokens: one used, one expired, one live.
+    const sessionRow = (data: { expiresAt: Date; revokedAt?: Date }) => t.db.session.create({ data: { userId: user.id, ...data } });
+    await sessionRow({ expiresAt: ago(1000) });
+    await sessionRow({ expiresAt: ago(-DAY), revokedAt: ago(1000) });
+    const liveSession = await sessionRow({ expiresAt: ago(-DAY) });
+    await t.db.passwordReset.createMany({
+      data: [
+        { userId: user.id, tokenHash: 'a'.repeat(64), expiresAt: ago(-600_000), usedAt: ago(1000) },
+        { userId: user.id, tokenHash: 'b'.repeat(64), expiresAt: ago(1000) },
+        { userId: user.id, tokenHash: 'c'.repeat(64), expiresAt: ago(-600_000) },
       ],
     });
     // More old runs than one chunk holds, a recent one, and an old one still RUNNING.
@@ -39,7 +51,9 @@ describe('cleanup', () => {
 
     const run = await t.scheduler.runNow('cleanup');
     expect(run).toMatchObject({ status: 'SUCCEEDED' });
-    expect('result' in run && run.result).toMatchObject({ walletChallenges: 2, jobRuns: CLEANUP_CHUNK + 5, leaderboardSnapshots: 1, topicScores: 1 });
+    expect('result' in run && run.result).toMatchObject({ walletChallenges: 2, sessions: 2, passwordResets: 2, jobRuns: CLEANUP_CHUNK + 5, leaderboardSnapshots: 1, topicScores: 1 });
+    expect((await t.db.session.findMany({ where: { userId: user.id } })).map((s) => s.id)).toEqual([liveSession.id]);
+    expect((await t.db.passwordReset.findMany()).map((r) => r.tokenHash)).toEqual(['c'.repeat(64)]);
     expect((await t.db.walletNonce.findMany()).map((n) => n.nonce)).toEqual(['live']);
     const runs = await t.db.jobRun.findMany({ where: { job: { in: ['leaderboard', 'badges'] } }, select: { id: true } });
     expect(runs.map((r) => r.id).sort()).toEqual([recent.id, running.id].sort());
@@ -50,6 +64,6 @@ describe('cleanup', () => {
 
     // A second run finds nothing.
     const again = await t.scheduler.runNow('cleanup');
-    expect('result' in again && again.result).toMatchObject({ walletChallenges: 0, jobRuns: 0, leaderboardSnapshots: 0, topicScores: 0, vacuumed: [] });
+    expect('result' in again && again.result).toMatchObject({ walletChallenges: 0, sessions: 0, passwordResets: 0, jobRuns: 0, leaderboardSnapshots: 0, topicScores: 0, vacuumed: [] });
   });
 });

@@ -9,6 +9,9 @@ const SNAPSHOT_KEEP_MS = 3600_000;
 
 export interface CleanupReport {
   walletChallenges: number;
+  /** Sessions that expired or were revoked, and reset tokens expired or used. */
+  sessions: number;
+  passwordResets: number;
   jobRuns: number;
   leaderboardSnapshots: number;
   topicScores: number;
@@ -24,7 +27,8 @@ async function inChunks(chunk: () => Promise<number>): Promise<number> {
 }
 
 /**
- * The cleanup job's tidying: expired or used wallet challenges, finished job runs older than
+ * The cleanup job's tidying: expired or used wallet challenges, ended sessions, expired or used
+ * password reset tokens, finished job runs older than
  * `jobRunsKeepDays`, leaderboard snapshots older than an hour (each period's newest stays, so
  * the leaderboard is never recomputed live because a job was off), topic score samples older than
  * a week. Each in bounded chunks; then VACUUM (ANALYZE) on every table that lost rows.
@@ -36,6 +40,12 @@ export async function tidy(db: Db, now: Date, options: { jobRunsKeepDays: number
   const report: CleanupReport = {
     walletChallenges: await inChunks(() => db.$executeRaw`DELETE FROM wallet_nonces WHERE nonce IN (
       SELECT nonce FROM wallet_nonces WHERE expires_at < ${now} OR used_at IS NOT NULL LIMIT ${CLEANUP_CHUNK})`),
+    sessions: await inChunks(() => db.$executeRaw`DELETE FROM sessions WHERE id IN (
+      SELECT id FROM sessions WHERE expires_at < ${now} LIMIT ${CLEANUP_CHUNK})`) +
+      await inChunks(() => db.$executeRaw`DELETE FROM sessions WHERE id IN (
+      SELECT id FROM sessions WHERE revoked_at IS NOT NULL LIMIT ${CLEANUP_CHUNK})`),
+    passwordResets: await inChunks(() => db.$executeRaw`DELETE FROM password_resets WHERE id IN (
+      SELECT id FROM password_resets WHERE expires_at < ${now} OR used_at IS NOT NULL LIMIT ${CLEANUP_CHUNK})`),
     jobRuns: await inChunks(() => db.$executeRaw`DELETE FROM job_runs WHERE id IN (
       SELECT id FROM job_runs WHERE started_at < ${runsBefore} AND status <> 'RUNNING' LIMIT ${CLEANUP_CHUNK})`),
     // Scores and cached tops go with their snapshot (scores by cascade, the cache by time).
@@ -53,6 +63,8 @@ export async function tidy(db: Db, now: Date, options: { jobRunsKeepDays: number
   const shrunk: Array<[number, string[]]> = [
     [options.archivedCases ?? 0, ['votes', 'argument_upvotes', 'votes_archive', 'argument_upvotes_archive']],
     [report.walletChallenges, ['wallet_nonces']],
+    [report.sessions, ['sessions']],
+    [report.passwordResets, ['password_resets']],
     [report.jobRuns, ['job_runs']],
     [report.leaderboardSnapshots, ['leaderboard_snapshots', 'leaderboard_scores', 'leaderboard_cache']],
     [report.topicScores, ['topic_scores']],
