@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import { bearerToken, requestContext, resolveViewer, type AppDeps, type Context } from './context.js';
 import { PERIODS } from './domain/leaderboard.js';
 import { isBadInputFromDatabase, isMalformedRequest, yogaLogger } from './graphql/error-logging.js';
+import { exportRateLimit } from './graphql/export-limit.js';
 import { refuseUnstorableText } from './graphql/input-text.js';
 import { refuseBadOperationInput } from './graphql/operation-input.js';
 import { schema } from './graphql/schema.js';
@@ -116,6 +117,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
       refuseBadOperationInput(),
       refuseUnstorableText(),
       mutationRateLimits(deps, limiters),
+      exportRateLimit(limiters.limiter('exports', config.RATE_LIMIT_EXPORTS_PER_HOUR, 3_600_000)),
       ...responseCache.plugins,
     ],
   });
