@@ -9,6 +9,7 @@ import { bearerToken, requestContext, resolveViewer, type AppDeps, type Context 
 import { PERIODS } from './domain/leaderboard.js';
 import { isBadInputFromDatabase, isMalformedRequest, yogaLogger } from './graphql/error-logging.js';
 import { graphiqlOptions } from './graphql/graphiql.js';
+import { exportRateLimit } from './graphql/export-limit.js';
 import { refuseUnstorableText } from './graphql/input-text.js';
 import { refuseBadOperationInput } from './graphql/operation-input.js';
 import { schema } from './graphql/schema.js';
@@ -118,6 +119,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
       refuseBadOperationInput(),
       refuseUnstorableText(),
       mutationRateLimits(deps, limiters),
+      exportRateLimit(limiters.limiter('exports', config.RATE_LIMIT_EXPORTS_PER_HOUR, 3_600_000)),
       ...responseCache.plugins,
     ],
   });

@@ -42,6 +42,7 @@ const envSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(100_000),
   RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().positive().default(60),
   RATE_LIMIT_SIGN_IN_PER_MINUTE: z.coerce.number().int().positive().default(10),
+  RATE_LIMIT_EXPORTS_PER_HOUR: z.coerce.number().int().positive().default(5),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().positive().default(100),
   WS_MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().positive().default(1000),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 7),

@@ -1,7 +1,17 @@
 import { Prisma } from '../generated/prisma/client.js';
 import type { Db } from '../db.js';
 import type { PubSub } from '../events.js';
+import type { NotifyChannel } from '../generated/prisma/enums.js';
 import { BADGES } from './badges.js';
+
+export interface NotificationSettingsShape {
+  caseClosed: NotifyChannel;
+  badgeEarned: NotifyChannel;
+  rewardConfirmed: NotifyChannel;
+  rewardFailed: NotifyChannel;
+}
+/** A user without a notification_settings row has these. */
+export const DEFAULT_SETTINGS: NotificationSettingsShape = { caseClosed: 'EMAIL', badgeEarned: 'EMAIL', rewardConfirmed: 'EMAIL', rewardFailed: 'EMAIL' };
 
 /** Notifications published per statement. */
 export const PUBLISH_CHUNK = 1000;

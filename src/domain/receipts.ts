@@ -51,6 +51,47 @@ export async function myReceipt(db: Db, caseId: string, userId: string): Promise
   };
 }
 
+/** One of a user's own ledger entries before it is keyed: a vote, or a reward line of a case. */
+export type OwnLedgerEntry = { entry: 'vote'; side: 'A' | 'B'; at: Date } | { entry: 'reward'; kind: string; amount: number };
+
+export interface CaseReceipt {
+  caseId: string;
+  caseKey: string;
+  userKey: string;
+  /** Null until the case's ledger is built, when it closes. */
+  ledgerRoot: string | null;
+  /** Each with its proof once the ledger is built (null before, or if the leaf is not in it). */
+  entries: (Omit<ReceiptEntry, 'proof'> & { proof: string[] | null })[];
+}
+
+/**
+ * Receipts for every case in which a user has ledger entries, in the map's order: what the user
+ * needs to check each entry against the revealed root without Verdict. Ledger nodes are read one
+ * case at a time: the tree of a large case is megabytes.
+ */
+export async function caseReceipts(db: Pick<Db, 'caseLedger'>, ledgerSalt: Uint8Array, byCase: Map<string, OwnLedgerEntry[]>): Promise<CaseReceipt[]> {
+  const ledgers = await db.caseLedger.findMany({ where: { caseId: { in: [...byCase.keys()] } }, select: { caseId: true, root: true, leafCount: true } });
+  const ledgerOf = new Map(ledgers.map((l) => [l.caseId, l]));
+  const receipts: CaseReceipt[] = [];
+  for (const [caseId, own] of byCase) {
+    const userKey = ledgerUserKey(ledgerSalt, caseId);
+    const ledger = ledgerOf.get(caseId);
+    const nodes = ledger && Buffer.from((await db.caseLedger.findUniqueOrThrow({ where: { caseId }, select: { nodes: true } })).nodes);
+    receipts.push({
+      caseId,
+      caseKey: caseKeyOf(caseId),
+      userKey,
+      ledgerRoot: ledger?.root ?? null,
+      entries: own.map((o) => {
+        const e: LedgerEntry = { ...o, userKey };
+        const leaf = ledgerLeafHash(caseId, e);
+        return { ...entryValues(caseId, e), leaf, proof: nodes ? (ledgerProof(nodes, ledger.leafCount, leaf)?.proof ?? null) : null };
+      }),
+    });
+  }
+  return receipts;
+}
+
 export interface VoteReceipt {
   caseKey: string;
   userKey: string;

@@ -17,6 +17,7 @@ export const builder = new SchemaBuilder<{
   AuthScopes: { signedIn: boolean; admin: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
     ID: { Input: string; Output: string };
   };
 }>({
@@ -93,4 +94,10 @@ builder.scalarType('DateTime', {
     if (Number.isNaN(date.getTime())) throw badInput('DateTime must be an ISO-8601 string');
     return date;
   },
+});
+
+builder.scalarType('JSON', {
+  description: 'Any JSON value (object, array, string, number, boolean or null), passed as it is.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
 });

@@ -3,6 +3,7 @@ import './types/account.js';
 import './types/analytics.js';
 import './types/badge.js';
 import './types/case.js';
+import './types/export.js';
 import './types/jobs.js';
 import './types/leaderboard.js';
 import './types/notification.js';

@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { setEmail, verifyEmail } from '../../domain/mail.js';
-import { markRead } from '../../domain/notifications.js';
+import { DEFAULT_SETTINGS, markRead, type NotificationSettingsShape as SettingsShape } from '../../domain/notifications.js';
 import { NotificationKind, NotifyChannel } from '../../generated/prisma/enums.js';
 import { badInput } from '../../errors.js';
 import { builder } from '../builder.js';
@@ -81,13 +81,6 @@ const Channel = builder.enumType(NotifyChannel, {
   },
 });
 
-interface SettingsShape {
-  caseClosed: NotifyChannel;
-  badgeEarned: NotifyChannel;
-  rewardConfirmed: NotifyChannel;
-  rewardFailed: NotifyChannel;
-}
-const DEFAULT_SETTINGS: SettingsShape = { caseClosed: 'EMAIL', badgeEarned: 'EMAIL', rewardConfirmed: 'EMAIL', rewardFailed: 'EMAIL' };
 const settingsOf = async (ctx: { db: Context['db'] }, userId: string): Promise<SettingsShape> =>
   (await ctx.db.notificationSettings.findUnique({ where: { userId } })) ?? DEFAULT_SETTINGS;
 
