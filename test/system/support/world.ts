@@ -185,13 +185,14 @@ export async function sealCase(world: World, caseId: string, revealAfter: Date) 
   const r = c.ruling!;
   const commitment = computeCommitment({ chainId: chain.chainId, registryAddress: chain.registryAddress, caseId, side: r.side, reasoning: r.reasoning, salt: r.salt });
   // A killed process's last transaction may reach the node just after the test read the nonce:
-  // then the node refuses this one, as it would any second sender's; send it again.
+  // then the node refuses this one, as it would any second sender's (a nonce too low, or a
+  // replacement of the transaction being mined); send it again.
   let hash = '';
   for (let attempt = 1; !hash; attempt++) {
     try {
       ({ hash } = await chain.commit(caseKeyOf(caseId), commitment, revealAfter));
     } catch (error) {
-      if (attempt >= 5 || !/nonce/i.test(String((error as Error).message))) throw error;
+      if (attempt >= 5 || !/nonce|can't be replaced/i.test(String((error as Error).message))) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
   }
