@@ -5,7 +5,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, Kind, getOperationAST } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { bearerToken, requestContext, resolveViewer, type AppDeps, type Context } from './context.js';
+import { bearerToken, connectionToken, requestContext, resolveViewer, type AppDeps, type Context } from './context.js';
 import { PERIODS } from './domain/leaderboard.js';
 import { isBadInputFromDatabase, isMalformedRequest, yogaLogger } from './graphql/error-logging.js';
 import { graphiqlOptions } from './graphql/graphiql.js';
@@ -93,7 +93,7 @@ export function buildApp(deps: AppDeps, options: AppOptions = {}) {
     // DataLoaders are made on first use.
     context: ({ request, req, connectionParams }: YogaInitialContext & ServerContext): Context | Promise<Context> => {
       const token = connectionParams
-        ? bearerToken(String(connectionParams.authorization ?? '')) ?? stringOrNull(connectionParams.token)
+        ? connectionToken(connectionParams)
         : bearerToken(request.headers.get('authorization'));
       const userAgent = req?.headers['user-agent'] ?? request?.headers.get('user-agent') ?? null;
       const context = requestContext(deps, req?.socket.remoteAddress ?? 'unknown', userAgent);
@@ -246,7 +246,6 @@ function acceptable(accept: string | undefined): boolean {
   return accept.split(',').some((part) => ACCEPTED.has(part.split(';')[0]!.trim().toLowerCase()));
 }
 
-const stringOrNull = (value: unknown) => (typeof value === 'string' && value ? value : null);
 
 /**
  * Bodies are bounded before anyone reads them: a declared length over the limit is refused, and

@@ -57,6 +57,11 @@ export async function resolveViewer(db: Db, sessions: SessionKeys, token: string
   return claims ? sessionUser(db, claims) : null;
 }
 
+/** The token of a WebSocket's connection params: `{ authorization: "Bearer …" }` or `{ token }`. */
+export function connectionToken(params: Readonly<Record<string, unknown>> | undefined): string | null {
+  return bearerToken(String(params?.authorization ?? '')) ?? (typeof params?.token === 'string' && params.token ? params.token : null);
+}
+
 /** `Authorization: Bearer <token>` over HTTP; `{ authorization }` or `{ token }` in connection params. */
 export function bearerToken(header: string | null | undefined): string | null {
   const match = header?.match(/^Bearer\s+(\S+)$/i);

@@ -3,7 +3,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { createYoga } from 'graphql-yoga';
 import type { WebSocketServer } from 'ws';
 import type { AppDeps } from '../context.js';
-import { bearerToken } from '../context.js';
+import { connectionToken } from '../context.js';
 import { verifySessionToken } from '../domain/sessions.js';
 import { describeOperation, recordOperation } from '../graphql/operation-metrics.js';
 import { documentNotFound, documentRequired, trustedDocument, trustedDocumentId, type TrustedDocuments } from '../graphql/trusted-documents.js';
@@ -58,8 +58,6 @@ export function serveGraphqlWs(
   // and the root fields of those that became subscriptions (counted in the metrics until they end).
   const operations = new WeakMap<object, Map<string, { startedAt: number; fields?: readonly string[] }>>();
   const operationsOf = (ctx: object) => operations.get(ctx) ?? operations.set(ctx, new Map()).get(ctx)!;
-  const tokenOf = (params: Readonly<Record<string, unknown>> | undefined) =>
-    bearerToken(String(params?.authorization ?? '')) ?? (typeof params?.token === 'string' && params.token ? params.token : null);
 
   // Connections by the session their token names: when it is revoked, their subscriptions end
   // with a coded error and the socket closes (4401), on every server (the event goes through pubsub).
@@ -87,7 +85,7 @@ export function serveGraphqlWs(
     let allowed = arbitraryAllowed.get(ctx);
     if (!allowed) {
       const params = ctx.connectionParams;
-      arbitraryAllowed.set(ctx, (allowed = trusted!.mayRunArbitrary(tokenOf(params))));
+      arbitraryAllowed.set(ctx, (allowed = trusted!.mayRunArbitrary(connectionToken(params))));
     }
     return allowed;
   };
@@ -137,7 +135,7 @@ export function serveGraphqlWs(
   useServer<Record<string, unknown>>(
     {
       onConnect: async (ctx) => {
-        const token = tokenOf(ctx.connectionParams);
+        const token = connectionToken(ctx.connectionParams);
         const claims = token ? await verifySessionToken(deps.sessions, token) : null;
         if (claims) {
           sessionOf.set(ctx, claims.sessionId);
