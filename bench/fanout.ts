@@ -184,6 +184,14 @@ async function memoryUsage(inspector: Inspector | null, label: string, log: (lin
   const { result } = await inspector.send<{ result: { value: string } }>('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
   const m = JSON.parse(result.value) as NodeJS.MemoryUsage;
   log(`    [${label}] rss ${mb(m.rss)} MB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, external ${mb(m.external)} MB, array buffers ${mb(m.arrayBuffers)} MB`);
+  // V8's spaces, size/used: which one keeps memory committed after the clients left.
+  const spaces = await inspector.send<{ result: { value: string } }>('Runtime.evaluate', {
+    expression: "JSON.stringify(require('node:v8').getHeapSpaceStatistics().filter((s) => s.space_size > 0).map((s) => [s.space_name, s.space_size, s.space_used_size]))",
+    includeCommandLineAPI: true,
+    returnByValue: true,
+  });
+  const bySpace = JSON.parse(spaces.result.value) as [string, number, number][];
+  log(`    [${label}] V8 spaces (size/used MB): ${bySpace.map(([name, size, used]) => `${name.replace(/_space$/, '')} ${mb(size)}/${mb(used)}`).join(', ')}`);
 }
 
 /** With FANOUT_HEAP_SNAPSHOTS too: a GC, the heap after it, and a heap snapshot, named `label`. */

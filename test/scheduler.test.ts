@@ -137,6 +137,48 @@ describe('a job run', () => {
     expect(await run).toMatchObject({ status: 'SUCCEEDED' });
     expect(await s.runNow('verdict-check')).toEqual({ skipped: 'busy' });
   });
+
+  it('records the end of a run once the database answers again, and never leaves it RUNNING', async () => {
+    // The run's last write fails as it does while PostgreSQL is unreachable; the next one works.
+    let refusals = 1;
+    const flaky = database.prisma.$extends({
+      query: {
+        jobRun: {
+          update({ args, query }) {
+            if (refusals-- > 0) return Promise.reject(new Error("Can't reach database server at 127.0.0.1:5432"));
+            return query(args);
+          },
+        },
+      },
+    }) as unknown as Db;
+    const announced: string[] = [];
+    const s = scheduler(flaky, [controlledJob('analytics', async () => ({ items: 2, successes: 2, failures: 0 }))], { onRunFinished: (run) => announced.push(run.status) });
+    const run = await s.runNow('analytics');
+    expect(run).toMatchObject({ status: 'SUCCEEDED', items: 2 });
+    if ('skipped' in run) throw new Error('unexpected');
+    expect(refusals).toBe(-1); // refused once, then written
+    expect(announced).toEqual(['SUCCEEDED']);
+    expect(await database.prisma.jobRun.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({ status: 'SUCCEEDED', items: 2 });
+  });
+
+  it('makes stop() record ABANDONED a run still going when its bounded wait ends', async () => {
+    const gate = deferred();
+    let runId: string | undefined;
+    const s = scheduler(database.prisma, [
+      { name: 'topic-scan', defaultSchedule: '0 0 * * * *', run: async (_deps, context) => ((runId = context.runId), await gate.promise, { items: 0, successes: 0, failures: 0 }) },
+    ], { stopTimeoutMs: 100, holder: 'stopping-server:4:bbb' });
+    const run = s.runNow('topic-scan');
+    await waitFor(() => runId !== undefined);
+    await s.stop();
+    expect(await database.prisma.jobRun.findUniqueOrThrow({ where: { id: runId! } })).toMatchObject({
+      status: 'ABANDONED',
+      abandonedBy: 'stopping-server:4:bbb',
+      error: 'abandoned: the server stopped before the run ended',
+    });
+    // The run itself ends later; what it did is still recorded.
+    gate.resolve();
+    expect(await run).toMatchObject({ status: 'SUCCEEDED' });
+  });
 });
 
 describe('schedules', () => {

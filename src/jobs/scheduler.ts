@@ -1,11 +1,12 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../db.js';
-import type { JobRun } from '../generated/prisma/client.js';
+import type { JobRun, Prisma } from '../generated/prisma/client.js';
 import { JOB_NAMES, type Job, type JobName, type JobRunContext } from './types.js';
 
 export const JOB_ENV: Record<JobName, keyof Config> = {
@@ -59,7 +60,8 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
   const holder = options.holder ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const leaseMs = options.leaseMs ?? 5 * 60_000;
   const jobs = new Map(options.jobs.map((job) => [job.name, job]));
-  const running = new Map<JobName, { done: Promise<unknown>; abort: AbortController }>();
+  /** This server's runs in progress; `runId` once the run is recorded. */
+  const running = new Map<JobName, { done: Promise<unknown>; abort: AbortController; runId?: string }>();
   const crons = new Map<JobName, Cron>();
   let stopped = false;
 
@@ -104,37 +106,33 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
       WHERE job = ${name} AND holder = ${holder}`;
   const release = (name: JobName) => db.$executeRaw`DELETE FROM job_locks WHERE job = ${name} AND holder = ${holder}`;
 
-  async function execute(job: Job<Deps>, trigger: JobRunContext['trigger'], abort: AbortController): Promise<RunOutcome> {
+  async function execute(job: Job<Deps>, trigger: JobRunContext['trigger'], entry: { abort: AbortController; runId?: string }): Promise<RunOutcome> {
     if (!(await claim(job.name))) return { skipped: 'busy' };
     const heartbeat = setInterval(() => void renew(job.name).catch(() => undefined), leaseMs / 3);
     try {
       const record = await db.jobRun.create({ data: { job: job.name, trigger, holder } });
-      let finished: JobRun;
+      entry.runId = record.id;
+      let end: Prisma.JobRunUpdateInput;
       try {
-        const result = await job.run(deps, { now: new Date(), runId: record.id, signal: abort.signal, trigger });
+        const result = await job.run(deps, { now: new Date(), runId: record.id, signal: entry.abort.signal, trigger });
         // A run that got nothing done (every item failed: a dependency is down) failed.
         const error =
           result.error ?? (result.failures > 0 && result.successes === 0 ? `every item failed (${result.failures} of ${result.items}); see the result` : undefined);
-        finished = await db.jobRun.update({
-          where: { id: record.id },
-          data: {
-            status: error ? 'FAILED' : 'SUCCEEDED',
-            error: error ?? null,
-            finishedAt: new Date(),
-            items: result.items,
-            successes: result.successes,
-            failures: result.failures,
-            result: (result.summary ?? undefined) as never,
-          },
-        });
+        end = {
+          status: error ? 'FAILED' : 'SUCCEEDED',
+          error: error ?? null,
+          finishedAt: new Date(),
+          items: result.items,
+          successes: result.successes,
+          failures: result.failures,
+          result: (result.summary ?? undefined) as never,
+        };
         if (error) log.error({ job: job.name, error }, 'job run found a problem');
       } catch (error) {
         log.error({ err: error, job: job.name }, 'job failed');
-        finished = await db.jobRun.update({
-          where: { id: record.id },
-          data: { status: 'FAILED', finishedAt: new Date(), error: error instanceof Error ? error.message : String(error) },
-        });
+        end = { status: 'FAILED', finishedAt: new Date(), error: error instanceof Error ? error.message : String(error) };
       }
+      const finished = await recordEnd(job.name, record.id, end, entry.abort.signal);
       log.info({ job: job.name, status: finished.status, items: finished.items, failures: finished.failures }, 'job run finished');
       options.onRunFinished?.(finished);
       return finished;
@@ -144,14 +142,32 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
     }
   }
 
+  /**
+   * Writes how a run ended. When the database cannot be reached (the run itself may have lost it),
+   * tries again, 1 s then up to 15 s apart, until written; once the scheduler stops, one last try.
+   * A run whose end is never written stays RUNNING until the job's next claim abandons it.
+   */
+  async function recordEnd(name: JobName, runId: string, end: Prisma.JobRunUpdateInput, stopping: AbortSignal): Promise<JobRun> {
+    for (let delay = 1000; ; delay = Math.min(delay * 2, 15_000)) {
+      const lastTry = stopping.aborted;
+      try {
+        return await db.jobRun.update({ where: { id: runId }, data: end });
+      } catch (error) {
+        if (lastTry) throw error;
+        log.warn({ err: error, job: name, runId, retryInMs: delay }, 'could not record the end of a job run; trying again');
+        await sleep(delay, undefined, { signal: stopping }).catch(() => undefined);
+      }
+    }
+  }
+
   /** Runs a job now unless it is already running here or on another server. */
   async function runNow(name: JobName, trigger: JobRunContext['trigger'] = 'manual'): Promise<RunOutcome> {
     const job = jobs.get(name);
     if (!job) throw new AppError('NOT_FOUND', `The job ${name} is not available on this server`);
     if (stopped || running.has(name)) return { skipped: 'busy' };
-    const abort = new AbortController();
-    const done = execute(job, trigger, abort);
-    running.set(name, { done, abort });
+    const entry: { done?: Promise<RunOutcome>; abort: AbortController; runId?: string } = { abort: new AbortController() };
+    const done = execute(job, trigger, entry);
+    running.set(name, Object.assign(entry, { done }));
     try {
       return await done;
     } finally {
@@ -165,14 +181,26 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
     start() {
       for (const cron of crons.values()) cron.resume();
     },
-    /** Stops the schedules and waits (bounded) for running jobs. */
+    /**
+     * Stops the schedules and waits (bounded) for running jobs. Runs still going when the wait
+     * ends are recorded ABANDONED, so a stopped server leaves no run RUNNING.
+     */
     async stop() {
       stopped = true;
       for (const cron of crons.values()) cron.stop();
       const waiting = [...running.values()];
       for (const { abort } of waiting) abort.abort();
-      const timeout = new Promise((resolve) => setTimeout(resolve, options.stopTimeoutMs ?? 10_000).unref());
-      await Promise.race([Promise.allSettled(waiting.map((r) => r.done)), timeout]);
+      const ended = Promise.allSettled(waiting.map((r) => r.done)).then(() => true);
+      const timedOut = new Promise<false>((resolve) => setTimeout(() => resolve(false), options.stopTimeoutMs ?? 10_000).unref());
+      if (await Promise.race([ended, timedOut])) return;
+      const unfinished = [...running.values()].flatMap((r) => (r.runId ? [r.runId] : []));
+      if (unfinished.length === 0) return;
+      log.warn({ runs: unfinished }, 'stopping with job runs still going; recording them abandoned');
+      await db.$executeRaw`UPDATE job_runs SET status = 'ABANDONED', finished_at = now(), abandoned_by = ${holder},
+          error = 'abandoned: the server stopped before the run ended'
+        WHERE id = ANY(${unfinished}::uuid[]) AND status = 'RUNNING'`.catch((error: unknown) =>
+        log.warn({ err: error, runs: unfinished }, 'could not record the unfinished job runs; the next claim will'),
+      );
     },
     async describe() {
       return Promise.all(
