@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../src/db.js';
 import { BADGES } from '../src/domain/badges.js';
-import { badgeEarnedNotifications, caseClosedNotifications } from '../src/domain/notifications.js';
+import { badgeEarnedNotifications } from '../src/domain/notifications.js';
 import { computeShares, CREATOR_MIN_PARTICIPANTS } from '../src/domain/settlement.js';
 import { Prisma } from '../src/generated/prisma/client.js';
 import type { LeaderboardPeriod } from '../src/generated/prisma/enums.js';
@@ -97,7 +97,7 @@ export async function earnPoints(db: Db, users: number, at: Date): Promise<strin
     db.$executeRaw`INSERT INTO rewards (user_id, case_id, kind, amount, status, completed_at)
       SELECT id, ${caseId}::uuid, 'PARTICIPATION', 1 + floor(random() * 40)::int, 'COMPLETED', ${at}
       FROM users ORDER BY random() LIMIT ${users}`,
-    db.$executeRaw`UPDATE users u SET total_points = u.total_points + r.amount, updated_at = ${at}
+    db.$executeRaw`UPDATE users u SET total_points = u.total_points + r.amount
       FROM rewards r WHERE r.case_id = ${caseId}::uuid AND u.id = r.user_id`,
   ], { timeout: 600_000 });
   return caseId;
@@ -129,7 +129,7 @@ export async function badgesFloor(db: Db, now: Date): Promise<void> {
         CASE WHEN u.wallet_address IS NULL THEN ${now}::timestamptz END, u.wallet_address
       FROM a JOIN (VALUES ${values}) b(key, metric, target, bonus) ON b.key = a.badge_key JOIN users u ON u.id = a.user_id
       RETURNING user_id, amount, status)
-    UPDATE users u SET total_points = u.total_points + c.points, updated_at = ${now}
+    UPDATE users u SET total_points = u.total_points + c.points
     FROM (SELECT user_id, sum(amount)::int AS points FROM r WHERE status = 'COMPLETED' GROUP BY user_id) c WHERE u.id = c.user_id`;
 }
 
@@ -153,7 +153,7 @@ export async function vacuum(db: Db, tables: string[]): Promise<void> {
   await db.$executeRawUnsafe(`VACUUM (ANALYZE) ${tables.join(', ')}`);
 }
 
-/** Closure of one case in two statements: status, top 3, every reward, the credit, the settlement; then the notifications. */
+/** Closure of one case in two statements: status, top 3, every reward, the credit, the settlement (its participants are told after, as Verdict's are). */
 export async function closureFloor(db: Db, caseId: string, now: Date): Promise<void> {
   const [c] = await db.$queryRaw<{ pool: number; creator_id: string | null; side: 'A' | 'B'; a: number; b: number; participants: number; placed: number }[]>`
     SELECT c.reward_pool AS pool, c.creator_id, r.side,
@@ -190,12 +190,10 @@ export async function closureFloor(db: Db, caseId: string, now: Date): Promise<v
         FROM lines l JOIN users u ON u.id = l.user_id WHERE l.amount > 0
         RETURNING user_id, amount, status),
       credited AS (
-        UPDATE users u SET total_points = u.total_points + s.points, updated_at = ${now}
+        UPDATE users u SET total_points = u.total_points + s.points
         FROM (SELECT user_id, sum(amount)::int AS points FROM paid WHERE status = 'COMPLETED' GROUP BY user_id) s WHERE u.id = s.user_id)
       INSERT INTO case_settlements (case_id, pool, winning_side, winner_count, participant_count, votes_a, votes_b, paid, treasury)
       VALUES (${caseId}::uuid, ${c!.pool}, ${c!.side}::"Side", ${winners}, ${c!.participants}, ${c!.a}, ${c!.b}, ${shares.paid}, ${shares.treasury})`;
-    // The participants' notifications read the settlement: one statement after it.
-    await tx.$executeRaw`${caseClosedNotifications(caseId)}`;
   }, { timeout: 600_000 });
 }
 
@@ -243,7 +241,7 @@ export async function createDueCase(db: Db, shape: ClosureCaseShape, now: Date):
 /** Undoes a closure so the same case can be closed again (setup, not measured). */
 export async function reopenCase(db: Db, caseId: string): Promise<void> {
   await db.$transaction([
-    db.$executeRaw`UPDATE users u SET total_points = u.total_points - s.points, updated_at = now() FROM (
+    db.$executeRaw`UPDATE users u SET total_points = u.total_points - s.points FROM (
       SELECT user_id, sum(amount)::int AS points FROM rewards WHERE case_id = ${caseId}::uuid AND status = 'COMPLETED' GROUP BY user_id) s
       WHERE u.id = s.user_id`,
     db.$executeRaw`DELETE FROM rewards WHERE case_id = ${caseId}::uuid`,

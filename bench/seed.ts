@@ -202,8 +202,8 @@ export async function seed(db: Db, options: SeedOptions): Promise<SeedSummary> {
           participants int, votes_a int, votes_b int, "perWinner" int, "topArgument" int[], "perParticipant" int, paid int, treasury int)`;
 
       await step('settlements', () => tx.$executeRaw`
-        INSERT INTO case_settlements (case_id, pool, winning_side, winner_count, participant_count, votes_a, votes_b, paid, treasury, created_at)
-        SELECT s.case_id, s.pool, s.ruling, s.winners, s.participants, s.votes_a, s.votes_b, s.paid, s.treasury, c.closed_at
+        INSERT INTO case_settlements (case_id, pool, winning_side, winner_count, participant_count, votes_a, votes_b, paid, treasury, created_at, notified_at)
+        SELECT s.case_id, s.pool, s.ruling, s.winners, s.participants, s.votes_a, s.votes_b, s.paid, s.treasury, c.closed_at, c.closed_at
         FROM (${shares}) s JOIN cases c ON c.id = s.case_id`);
 
       // closeCase's reward lines, all credited (COMPLETED) when the case closed, wallet or not.

@@ -150,6 +150,23 @@ describe('leaderboards', () => {
     expect(await counted()).toEqual(before);
   });
 
+  it('sees at its next sync a credit that left updated_at alone, as closures, payouts and badge bonuses credit', async () => {
+    await t.scheduler.runNow('leaderboard');
+    // A closure's credit: a reward completed now and total_points moved, no other column of users.
+    const c = await createCase(t.db, { status: 'CLOSED' });
+    const paid = await t.db.reward.create({ data: { userId: ids.emil!, caseId: c.id, kind: 'PARTICIPATION', amount: 1000, status: 'COMPLETED', completedAt: new Date() } });
+    await t.db.$executeRaw`UPDATE users SET total_points = total_points + 1000 WHERE id = ${ids.emil!}::uuid`;
+    // WEEKLY and DAILY are due for their full recount; ALL_TIME alone syncs what changed.
+    await t.db.$executeRaw`UPDATE leaderboard_sync SET rebuilt_at = rebuilt_at - interval '25 hours' WHERE period IN ('WEEKLY', 'DAILY')`;
+    await t.scheduler.runNow('leaderboard');
+    expect((await board('ALL_TIME'))[0]).toEqual({ rank: 1, handle: 'emil', points: 1005 });
+    expect((await board('DAILY'))[0]).toEqual({ rank: 1, handle: 'emil', points: 1000 });
+    await t.db.reward.delete({ where: { id: paid.id } });
+    await t.db.user.update({ where: { id: ids.emil! }, data: { totalPoints: { decrement: 1000 } } });
+    await t.scheduler.runNow('leaderboard');
+    expect((await board('ALL_TIME'))[0]).toMatchObject({ handle: 'anna' });
+  });
+
   it('recounts one period in full without touching the others’ counted points', async () => {
     await t.scheduler.runNow('leaderboard');
     const counted = () => t.db.$queryRaw<{ user_id: string; all_time: number; weekly: number; daily: number }[]>`

@@ -4,6 +4,7 @@ import { Wallet } from 'ethers';
 import { createClient } from 'graphql-ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { notifyClosedCase } from '../src/domain/notifications.js';
 import { closeCase } from '../src/domain/settlement.js';
 import { issueSessionToken } from '../src/domain/sessions.js';
 import { createTestApp, type TestApp } from './support/app.js';
@@ -44,7 +45,7 @@ describe('notifications', () => {
   it('tell everyone who took part in a closed case the ruling, their side and reward, once', async () => {
     const [arguer, upvoter, bystander] = [await createUser(t.db), await createUser(t.db), await createUser(t.db)];
     const { caseId, ruling, voters } = await closedCase(['A', 'B', 'A'], { arguer: arguer.id, upvoter: upvoter.id });
-    // Written by the closure itself and published by its job right after the commit.
+    // Written by the closure's job right after the closing transaction, and published.
     const notes = await t.db.notification.findMany({ where: { caseId } });
     expect(notes.map((n) => n.userId).sort()).toEqual([...voters.map((v) => v.id), arguer.id].sort());
     expect(notes.every((n) => n.publishedAt !== null)).toBe(true);
@@ -63,21 +64,30 @@ describe('notifications', () => {
     expect(await t.db.notification.count()).toBe(4);
   });
 
-  it('are written in the transaction of the change they report: none if it rolls back, all if it commits', async () => {
+  it('of a closure come from its committed settlement: none if it rolls back, all once if it commits, even when the closing server stops in between', async () => {
     const generated = await t.scheduler.runNow('case-generation');
     const caseId = ('result' in generated && (generated.result as { opened: string[] }).opened[0]) || '';
     const voters = [await createUser(t.db), await createUser(t.db)];
     for (const voter of voters) await ask(`mutation { castVote(caseId: "${caseId}", side: A) { side } }`, await tokenOf(voter.id));
     await t.db.$executeRaw`UPDATE cases SET closes_at = now() WHERE id = ${caseId}::uuid`;
-    // The closure fails after its last step: nothing of it stays, its notifications included.
+    // The closure fails after its last step: nothing of it stays, so nobody is told.
     await expect(closeCase(t.db, caseId, new Date(), 'settlement')).rejects.toThrow('injected failure');
-    expect(await t.db.notification.count()).toBe(0);
     expect(await t.db.caseSettlement.count({ where: { caseId } })).toBe(0);
+    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { closedCasesTold: 0, published: 0 } });
+    expect(await t.db.notification.count()).toBe(0);
+    // It commits, and its server stops before telling anyone (closeCase alone, no job): the
+    // settlement says nobody was told, and the notifications job tells and publishes, once.
     await closeCase(t.db, caseId, new Date());
+    expect(await t.db.caseSettlement.findUniqueOrThrow({ where: { caseId } })).toMatchObject({ notifiedAt: null });
+    expect(await t.db.notification.count()).toBe(0);
+    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { closedCasesTold: 1, published: 2 } });
     expect((await t.db.notification.findMany({ where: { caseId }, select: { userId: true } })).map((n) => n.userId).sort()).toEqual(voters.map((v) => v.id).sort());
-    // Not yet published (closeCase alone, no job): the notifications job does it, once.
-    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { published: 2 } });
-    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { published: 0 } });
+    expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { closedCasesTold: 0, published: 0 } });
+    // Two tellers at once (the closing server and a job elsewhere): one writes, none twice.
+    await t.db.$executeRaw`UPDATE case_settlements SET notified_at = NULL WHERE case_id = ${caseId}::uuid`;
+    await t.db.notification.deleteMany({ where: { caseId } });
+    expect((await Promise.all([notifyClosedCase(t.db, caseId), notifyClosedCase(t.db, caseId)])).sort()).toEqual([false, true]);
+    expect(await t.db.notification.count({ where: { caseId } })).toBe(2);
     // A badge's notification comes in the statement that awards it.
     const awarded = await t.db.badgeAward.count();
     await t.scheduler.runNow('badges');

@@ -78,7 +78,7 @@ function awardTo(db: Pick<Db, '$queryRaw'>, users: UserFilter, now: Date): Promi
       FROM awarded a JOIN ${badgeTable} ON b.key = a.badge_key JOIN users u ON u.id = a.user_id
       RETURNING user_id, amount, status
     ), credited AS (
-      UPDATE users u SET total_points = u.total_points + c.points, updated_at = ${now}
+      UPDATE users u SET total_points = u.total_points + c.points
       FROM (SELECT user_id, sum(amount)::int AS points FROM bonus WHERE status = 'COMPLETED' GROUP BY user_id) c
       WHERE u.id = c.user_id
       RETURNING u.id

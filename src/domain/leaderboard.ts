@@ -100,8 +100,9 @@ async function rebuildPeriods(tx: Tx, periods: LeaderboardPeriod[], now: Date): 
 
 /**
  * Brings the counted points and histograms up to `now` for the users whose points in a period
- * may have changed since its last sync (`since`, per period): each change of total_points moves
- * users.updated_at; WEEKLY and DAILY also lose what ages out of their window. Each such user is
+ * may have changed since its last sync (`since`, per period): every credit is a reward completed
+ * then (closure, payout, badge bonus), and users.updated_at moves with the account itself (its
+ * handle); WEEKLY and DAILY also lose what ages out of their window. Each such user is
  * recounted in all three periods at once: one row of users, one index range of their rewards of
  * the week (for both windows) and one counted row, read and written once. A recount that finds
  * nothing changed writes nothing; any other is exact, whichever period it was looked for.
@@ -110,12 +111,10 @@ async function syncChanged(tx: Tx, since: Map<LeaderboardPeriod, Date>, now: Dat
   const reasons: Prisma.Sql[] = [];
   const all = since.get('ALL_TIME');
   if (all) reasons.push(Prisma.sql`SELECT id AS user_id FROM users WHERE updated_at > ${all}`);
-  // Rewards completed since the earlier of WEEKLY's and DAILY's syncs (usually the same moment).
+  // Rewards completed since the earliest of the periods' syncs (usually the same moment).
+  const from = new Date(Math.min(...[...since.values()].map((d) => d.getTime())));
+  reasons.push(Prisma.sql`SELECT user_id FROM rewards WHERE status = 'COMPLETED' AND completed_at > ${from}`);
   const windowed = (['WEEKLY', 'DAILY'] as const).filter((p) => since.has(p));
-  if (windowed.length > 0) {
-    const from = new Date(Math.min(...windowed.map((p) => since.get(p)!.getTime())));
-    reasons.push(Prisma.sql`SELECT user_id FROM rewards WHERE status = 'COMPLETED' AND completed_at > ${from}`);
-  }
   for (const period of windowed) {
     const from = since.get(period)!;
     const start = periodStart(period, now);

@@ -116,7 +116,7 @@ export async function monitorPayouts(deps: PayoutDeps, now = new Date()): Promis
       if (status.state === 'confirmed') {
         await db.$transaction(async (tx) => {
           await tx.$executeRaw`
-            UPDATE users u SET total_points = u.total_points + s.points, updated_at = ${now}
+            UPDATE users u SET total_points = u.total_points + s.points
             FROM (SELECT user_id, sum(amount)::int AS points FROM rewards
                   WHERE payout_tx_id = ${t.id}::uuid AND status = 'PROCESSING' GROUP BY user_id) s
             WHERE u.id = s.user_id`;

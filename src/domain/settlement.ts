@@ -1,7 +1,6 @@
 import type { Db } from '../db.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Side } from '../generated/prisma/enums.js';
-import { caseClosedNotifications } from './notifications.js';
 
 /** SPEC §1 "Winning and rewards", in whole points of the pool P. */
 export interface ShareInput {
@@ -56,7 +55,7 @@ export interface ClosedCase {
 /**
  * Closes one due case in ONE transaction: the status change (which also claims the case, so a
  * second closer finds nothing to do), the top-3 ranks, every reward, the points of users paid
- * off-chain, and the settlement line. A crash anywhere leaves the case open and untouched for
+ * off-chain, and the settlement line (then notifyClosedCase tells the participants). A crash anywhere leaves the case open and untouched for
  * the next run. All of it is set-based: no row of votes or arguments is loaded here.
  */
 export async function closeCase(
@@ -96,7 +95,6 @@ export async function closeCase(
           votesA: counts!.votes_a, votesB: counts!.votes_b, paid: 0, treasury: claimed.pool, outcome: 'VOID', reason: voidReason,
         },
       });
-      await tx.$executeRaw`${caseClosedNotifications(caseId)}`;
       // Nobody to pay: every share is zero and the treasury is the pool.
       const shares = computeShares({ pool: claimed.pool, winners: 0, participants: 0, topArguments: 0, creatorEligible: false });
       return { caseId, winningSide: claimed.side, shares, voidReason };
@@ -139,8 +137,10 @@ export async function closeCase(
       FROM e`;
     fault('rewards');
 
+    // The credit moves only total_points, which no index holds: a HOT update, no index entries.
+    // (Who was credited is the rewards' completed_at, read by the leaderboard sync.)
     await tx.$executeRaw`
-      UPDATE users u SET total_points = u.total_points + s.points, updated_at = ${now}
+      UPDATE users u SET total_points = u.total_points + s.points
       FROM (
         SELECT user_id, sum(amount)::int AS points FROM rewards
         WHERE case_id = ${caseId}::uuid AND status = 'COMPLETED' GROUP BY user_id
@@ -162,8 +162,8 @@ export async function closeCase(
         treasury: shares.treasury,
       },
     });
-    // Everyone who took part is told, in the same transaction (an outbox: never lost, never twice).
-    await tx.$executeRaw`${caseClosedNotifications(caseId)}`;
+    // Everyone who took part is told right after the commit (notifyClosedCase): the settlement,
+    // committed here with notified_at unset, is the outbox event, so nobody is missed or told twice.
     fault('settlement');
     return { caseId, winningSide: claimed.side, shares, voidReason: null };
   });

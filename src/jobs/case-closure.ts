@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { caseKeyOf, type Chain } from '../chain/index.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
-import { publishAfterCommit } from '../domain/notifications.js';
+import { notifyClosedCase, publishAfterCommit } from '../domain/notifications.js';
 import { recordLedger, sendReveal } from '../domain/reveal.js';
 import { closeCase, dueCases, isLockTimeout } from '../domain/settlement.js';
 import { disagreement } from '../domain/verification.js';
@@ -10,7 +10,8 @@ import type { PubSub } from '../events.js';
 import { DEFAULT_SCHEDULES, type Job } from './types.js';
 
 /**
- * Job 2: closes due cases, each in its own transaction, and announces each after its commit. A
+ * Job 2: closes due cases, each in its own transaction, and announces each after its commit (the
+ * participants' notifications in a second transaction: notifyClosedCase). A
  * case whose sealed ruling disagrees with its commitment (here or on chain) closes VOID. Then the
  * ledger is built and the reveal sent; tx-monitor finishes whatever could not be done here.
  */
@@ -48,6 +49,11 @@ export const caseClosureJob: Job<{ db: Db; chain: Chain; pubsub: PubSub; log: Lo
         if (result.voidReason) log.error({ caseId, reason: result.voidReason }, 'case closed VOID: nothing paid, the pool went to the treasury');
         pubsub.publish('caseClosed', { caseId });
         pubsub.publish('caseUpdated', caseId, { caseId });
+        // The participants are told in a transaction of their own; if this fails, the
+        // notifications job tells them (the settlement says they were not told yet).
+        await notifyClosedCase(db, caseId).catch((error: unknown) =>
+          log.warn({ err: error, caseId }, 'telling the participants of a closed case failed; the notifications job retries'),
+        );
       } catch (error) {
         log.error({ err: error, caseId }, 'closing a case failed; the next run retries it');
         errors.push(`${caseId}: ${error instanceof Error ? error.message : String(error)}`);
