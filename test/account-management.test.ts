@@ -1,41 +1,29 @@
 // Accounts people can manage (issue #14): sessions as rows, signing out (here, everywhere, one
 // session), changing and resetting a password by e-mail, password strength, deleting an account.
-import { EventEmitter, once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import { createClient } from 'graphql-ws';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DELETED_TEXT, RESET_TTL_MS } from '../src/domain/accounts.js';
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
 import { castVote, submitArgument, upvoteArgument } from '../src/domain/participation.js';
 import { createTestApp, type TestApp } from './support/app.js';
+import { startSmtp, type TestSmtp } from './support/smtp.js';
 import { publishUntil } from './support/subscriptions.js';
 
 const PASSWORD = 'a long enough passphrase';
-const arrived = new EventEmitter();
-let smtp: SMTPServer;
+let smtp: TestSmtp;
 let t: TestApp;
 let base: string;
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, _session, callback) {
-      simpleParser(stream).then((mail) => {
-        callback();
-        arrived.emit('mail', mail);
-      }, callback);
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  t = await createTestApp({ SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}` });
+  smtp = await startSmtp();
+  t = await createTestApp({ SMTP_URL: smtp.url });
   base = `http://127.0.0.1:${await t.app.start(0, '127.0.0.1')}`;
 });
 afterAll(async () => {
   await t?.close();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp.close();
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -142,7 +130,7 @@ describe('passwords', () => {
 
   it('reset by e-mail: one-time, short-lived, the same answer for any address, at most 3 an hour; every session ends', async () => {
     const { token } = await signUp('resetting_eve');
-    const mail = once(arrived, 'mail');
+    const mail = once(smtp.arrived, 'mail');
     await ask('mutation { setEmail(email: "eve@verdict.test") }', token);
     const codeMail = ((await mail) as [ParsedMail])[0];
     const verification = codeMail.subject!.match(/(\d{6})$/)![1]!;
@@ -150,17 +138,17 @@ describe('passwords', () => {
 
     // Unknown and unverified addresses: the same answer, and no message.
     const unverified = (await signUp('unverified_fay')).token;
-    const unverifiedMail = once(arrived, 'mail');
+    const unverifiedMail = once(smtp.arrived, 'mail');
     await ask('mutation { setEmail(email: "fay@verdict.test") }', unverified);
     await unverifiedMail;
     const sent: ParsedMail[] = [];
     const collect = (m: ParsedMail) => sent.push(m);
-    arrived.on('mail', collect);
+    smtp.arrived.on('mail', collect);
     try {
       for (const address of ['nobody@verdict.test', 'fay@verdict.test']) {
         expect(await ask(`mutation { requestPasswordReset(email: "${address}") }`)).toEqual({ data: { requestPasswordReset: true } });
       }
-      const resetMail = once(arrived, 'mail');
+      const resetMail = once(smtp.arrived, 'mail');
       expect(await ask('mutation { requestPasswordReset(email: "eve@verdict.test") }')).toEqual({ data: { requestPasswordReset: true } });
       const [message] = (await resetMail) as [ParsedMail];
       expect(sent).toHaveLength(1);
@@ -175,14 +163,14 @@ describe('passwords', () => {
       expect(code(await ask(`mutation { resetPassword(token: "${resetToken}", password: "yet another passphrase") }`))).toBe('INVALID_RESET_TOKEN');
 
       // Expired: a token older than 30 minutes does nothing.
-      const expiring = once(arrived, 'mail');
+      const expiring = once(smtp.arrived, 'mail');
       await ask('mutation { requestPasswordReset(email: "eve@verdict.test") }');
       const stale = ((await expiring) as [ParsedMail])[0].text!.match(/Your reset token: (\S+)/)![1]!;
       await t.db.passwordReset.updateMany({ where: { usedAt: null }, data: { expiresAt: new Date(Date.now() - RESET_TTL_MS) } });
       expect(code(await ask(`mutation { resetPassword(token: "${stale}", password: "yet another passphrase") }`))).toBe('INVALID_RESET_TOKEN');
 
       // A third in the hour is sent; a fourth is not (the answer is the same).
-      const third = once(arrived, 'mail');
+      const third = once(smtp.arrived, 'mail');
       await ask('mutation { requestPasswordReset(email: "eve@verdict.test") }');
       await third;
       const before = sent.length;
@@ -190,7 +178,7 @@ describe('passwords', () => {
       expect(await t.db.passwordReset.count({ where: { user: { handle: 'resetting_eve' } } })).toBe(3);
       expect(sent.length).toBe(before);
     } finally {
-      arrived.off('mail', collect);
+      smtp.arrived.off('mail', collect);
     }
   });
 });
@@ -200,7 +188,7 @@ describe('deleting an account', () => {
     const { token } = await signUp('leaving_gus');
     const gus = await userIdOf('leaving_gus');
     const spare = (await signIn('leaving_gus'))!;
-    const mail = once(arrived, 'mail');
+    const mail = once(smtp.arrived, 'mail');
     await ask('mutation { setEmail(email: "gus@verdict.test") }', token);
     await mail;
 

@@ -1,47 +1,26 @@
 // E-mail notifications through a real SMTP server in this process: a verified address only, one
 // digest per period, per-kind settings, one-click unsubscribe, refused sends retried, never twice.
-import { EventEmitter, once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { once } from 'node:events';
+import type { ParsedMail } from 'mailparser';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { badgeEarnedNotifications } from '../src/domain/notifications.js';
 import { issueSessionToken } from '../src/domain/sessions.js';
 import { Prisma } from '../src/generated/prisma/client.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createUser } from './support/fixtures.js';
+import { startSmtp, type TestSmtp } from './support/smtp.js';
 
-const received: ParsedMail[] = [];
-const arrived = new EventEmitter();
-let refuse = false;
-let smtp: SMTPServer;
-let smtpUrl: string;
+let smtp: TestSmtp;
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, _session, callback) {
-      simpleParser(stream).then((mail) => {
-        if (refuse) {
-          callback(Object.assign(new Error('Mailbox busy, try later'), { responseCode: 451 }));
-          return;
-        }
-        received.push(mail);
-        callback();
-        arrived.emit('mail', mail);
-      }, callback);
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+  smtp = await startSmtp();
 });
-afterAll(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
+afterAll(() => smtp.close());
 
 let t: TestApp;
 beforeEach(async () => {
-  received.length = 0;
-  refuse = false;
-  t = await createTestApp({ SMTP_URL: smtpUrl, MAIL_FROM: 'Verdict <court@verdict.test>', PUBLIC_URL: 'http://verdict.test' });
+  smtp.received.length = 0;
+  smtp.refuse = false;
+  t = await createTestApp({ SMTP_URL: smtp.url, MAIL_FROM: 'Verdict <court@verdict.test>', PUBLIC_URL: 'http://verdict.test' });
 });
 afterEach(() => t.close());
 
@@ -51,7 +30,7 @@ const ask = (query: string, token?: string) => t.query(query, token);
 async function verifiedUser(address: string) {
   const user = await createUser(t.db);
   const { token } = await issueSessionToken(t.db, t.sessions, user.id);
-  const mail = once(arrived, 'mail');
+  const mail = once(smtp.arrived, 'mail');
   expect((await ask(`mutation { setEmail(email: "${address}") }`, token)).data.setEmail).toBe(true);
   const [codeMail] = (await mail) as [ParsedMail];
   expect(codeMail.to && 'text' in codeMail.to ? codeMail.to.text : '').toBe(address);
@@ -72,7 +51,7 @@ describe('e-mail', () => {
     const user = await createUser(t.db);
     const { token } = await issueSessionToken(t.db, t.sessions, user.id);
     expect((await ask('mutation { setEmail(email: "not an address") }', token)).errors[0].extensions.code).toBe('BAD_USER_INPUT');
-    const mail = once(arrived, 'mail');
+    const mail = once(smtp.arrived, 'mail');
     await ask('mutation { setEmail(email: "ann@example.test") }', token);
     const [codeMail] = (await mail) as [ParsedMail];
     const code = codeMail.subject!.match(/(\d{6})$/)![1]!;
@@ -81,7 +60,7 @@ describe('e-mail', () => {
     // Not verified yet: a notification is made, but no mail goes out.
     await earnBadge(user.id, 'early_adopter');
     await t.scheduler.runNow('notifications');
-    expect(received).toHaveLength(1);
+    expect(smtp.received).toHaveLength(1);
     expect((await ask('{ me { email { address verified } } }', token)).data.me.email).toEqual({ address: 'ann@example.test', verified: false });
     expect((await ask(`mutation { verifyEmail(code: "${code}") { verified } }`, token)).data.verifyEmail.verified).toBe(true);
   });
@@ -90,10 +69,10 @@ describe('e-mail', () => {
     const { user, token } = await verifiedUser('bob@example.test');
     await earnBadge(user.id, 'early_adopter');
     await earnBadge(user.id, 'blockchain_ready');
-    received.length = 0;
+    smtp.received.length = 0;
     expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { published: 2, sent: 1 } });
-    expect(received).toHaveLength(1);
-    const digest = received[0]!;
+    expect(smtp.received).toHaveLength(1);
+    const digest = smtp.received[0]!;
     expect(digest.subject).toBe('Verdict: 2 updates');
     expect(digest.text).toContain('Badge earned: 🚀 Early Adopter');
     expect(digest.text).toContain('Badge earned: 🔗 Blockchain Ready');
@@ -108,11 +87,11 @@ describe('e-mail', () => {
     await t.db.badgeAward.deleteMany({ where: { userId: user.id, badgeKey: 'early_adopter' } });
     await earnBadge(user.id, 'early_adopter');
     await t.scheduler.runNow('notifications');
-    expect(received).toHaveLength(1);
+    expect(smtp.received).toHaveLength(1);
     await t.db.userEmail.update({ where: { userId: user.id }, data: { digestSentAt: new Date(Date.now() - 25 * 3600_000) } });
     await t.scheduler.runNow('notifications');
-    expect(received).toHaveLength(2);
-    expect(received[1]!.subject).toBe('Badge earned: 🚀 Early Adopter');
+    expect(smtp.received).toHaveLength(2);
+    expect(smtp.received[1]!.subject).toBe('Badge earned: 🚀 Early Adopter');
 
     // One click from the mail client (RFC 8058 POST), no sign-in: e-mail stops, the app keeps them.
     const url = new URL(link);
@@ -132,10 +111,10 @@ describe('e-mail', () => {
     const { user, token } = await verifiedUser('cid@example.test');
     const set = (input: string) => ask(`mutation { updateNotificationSettings(input: { ${input} }) { badgeEarned caseClosed } }`, token);
     expect((await set('badgeEarned: IN_APP')).data.updateNotificationSettings).toEqual({ badgeEarned: 'IN_APP', caseClosed: 'EMAIL' });
-    received.length = 0;
+    smtp.received.length = 0;
     await earnBadge(user.id, 'early_adopter');
     await t.scheduler.runNow('notifications');
-    expect(received).toHaveLength(0);
+    expect(smtp.received).toHaveLength(0);
     expect(await t.db.notification.count({ where: { userId: user.id } })).toBe(1);
     await set('badgeEarned: OFF');
     await earnBadge(user.id, 'blockchain_ready');
@@ -145,21 +124,21 @@ describe('e-mail', () => {
 
   it('retries a refused send with backoff and delivers it once', async () => {
     const { user } = await verifiedUser('dee@example.test');
-    received.length = 0;
-    refuse = true;
+    smtp.received.length = 0;
+    smtp.refuse = true;
     await earnBadge(user.id, 'early_adopter');
     expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { sent: 0, refused: 1 } });
     const [delivery] = await t.db.emailDelivery.findMany({ where: { userId: user.id } });
     expect(delivery).toMatchObject({ status: 'RETRY', attempts: 1 });
     expect(delivery!.nextAttempt!.getTime()).toBeGreaterThan(Date.now());
-    refuse = false;
+    smtp.refuse = false;
     // Before its time: not sent again. Then it is, once.
     await t.scheduler.runNow('notifications');
-    expect(received).toHaveLength(0);
+    expect(smtp.received).toHaveLength(0);
     await t.db.emailDelivery.update({ where: { id: delivery!.id }, data: { nextAttempt: new Date(Date.now() - 1000) } });
     expect(await t.scheduler.runNow('notifications')).toMatchObject({ result: { sent: 1 } });
     await t.scheduler.runNow('notifications');
-    expect(received).toHaveLength(1);
+    expect(smtp.received).toHaveLength(1);
     expect(await t.db.emailDelivery.findUniqueOrThrow({ where: { id: delivery!.id } })).toMatchObject({ status: 'SENT', attempts: 2 });
   });
 
