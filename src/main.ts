@@ -90,7 +90,7 @@ async function main() {
     front.handOver();
     const metricsPort = await app.startMetrics();
     if (metricsPort !== null) log.info({ port: metricsPort, host: config.METRICS_HOST }, 'metrics served on their own port');
-    runtime.deps.scheduler.start();
+    void runtime.deps.scheduler.start(); // never rejects; resolves after its look for dead runs
     log.info({ port: front.port, database: database!.embedded ? 'embedded' : 'server' }, 'Verdict is ready');
   } catch (error) {
     reportStartFailure(error);

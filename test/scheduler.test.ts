@@ -107,6 +107,24 @@ describe('a job run', () => {
     expect(await database.prisma.jobRun.findUniqueOrThrow({ where: { id: lost.id } })).toMatchObject({ status: 'ABANDONED', abandonedBy: 'this-server:3:aaa' });
   });
 
+  it('records ABANDONED at start the runs of dead servers, of any job, and leaves those under a live claim', async () => {
+    const dead = await database.prisma.jobRun.create({ data: { job: 'cleanup', trigger: 'schedule', holder: 'killed-server:5:ccc' } });
+    const lapsed = await database.prisma.jobRun.create({ data: { job: 'analytics', trigger: 'schedule', holder: 'killed-server:5:ccc' } });
+    await database.prisma.jobLock.create({ data: { job: 'analytics', holder: 'killed-server:5:ccc', lockedUntil: new Date(Date.now() - 1000) } });
+    const live = await database.prisma.jobRun.create({ data: { job: 'topic-scan', trigger: 'schedule', holder: 'live-server:6:ddd' } });
+    await database.prisma.jobLock.create({ data: { job: 'topic-scan', holder: 'live-server:6:ddd', lockedUntil: new Date(Date.now() + 300_000) } });
+    // This server runs none of those jobs: it still looks, once, as it starts.
+    const s = scheduler(database.prisma, [controlledJob('leaderboard', async () => ({ items: 0, successes: 0, failures: 0 }))], { holder: 'restarted:7:eee' });
+    await s.start();
+    await s.stop();
+    const status = async (id: string) => (await database.prisma.jobRun.findUniqueOrThrow({ where: { id } })).status;
+    expect(await database.prisma.jobRun.findUniqueOrThrow({ where: { id: dead.id } })).toMatchObject({ status: 'ABANDONED', abandonedBy: 'restarted:7:eee' });
+    expect(await status(lapsed.id)).toBe('ABANDONED');
+    expect(await status(live.id)).toBe('RUNNING');
+    await database.prisma.jobLock.deleteMany({ where: { holder: { in: ['killed-server:5:ccc', 'live-server:6:ddd'] } } });
+    await database.prisma.jobRun.deleteMany({ where: { id: { in: [dead.id, lapsed.id, live.id] } } });
+  });
+
   it('records FAILED a run in which every item failed (a dependency down), SUCCEEDED one in which some did', async () => {
     const s = scheduler(database.prisma, [
       controlledJob('tx-monitor', async () => ({ items: 3, successes: 0, failures: 3 })),

@@ -101,6 +101,16 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
     return true;
   }
 
+  /**
+   * Records ABANDONED every run still RUNNING whose job nobody holds a live claim on: its server
+   * died (or lost the database) mid-run. claim() does it for its own job; this, at start, does it
+   * for every job, so a restarted server leaves none RUNNING even of jobs it does not run soon.
+   */
+  const abandonDeadRuns = () =>
+    db.$executeRaw`UPDATE job_runs r SET status = 'ABANDONED', finished_at = now(), abandoned_by = ${holder},
+        error = 'abandoned: the server running it died or lost the database before the run ended'
+      WHERE r.status = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM job_locks l WHERE l.job = r.job AND l.locked_until >= now())`;
+
   const renew = (name: JobName) =>
     db.$executeRaw`UPDATE job_locks SET locked_until = now() + ${leaseMs} * interval '1 millisecond'
       WHERE job = ${name} AND holder = ${holder}`;
@@ -178,8 +188,10 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
   return {
     holder,
     runNow,
-    start() {
+    /** Starts the schedules; resolves once the runs of dead servers are recorded ABANDONED. */
+    async start() {
       for (const cron of crons.values()) cron.resume();
+      await abandonDeadRuns().catch((error: unknown) => log.warn({ err: error }, 'could not look for job runs of dead servers; each job\'s next claim will'));
     },
     /**
      * Stops the schedules and waits (bounded) for running jobs. Runs still going when the wait
