@@ -207,7 +207,7 @@ describe('schedules', () => {
       [controlledJob('leaderboard', async () => ({ items: 0, successes: 0, failures: 0 })), controlledJob('badges', async () => ({ items: 0, successes: 0, failures: 0 })), controlledJob('case-generation', async () => ({ items: 0, successes: 0, failures: 0 }))],
       { schedules: schedulesFromConfig(config) },
     );
-    s.start();
+    void s.start();
     try {
       const jobs = await s.describe();
       const byName = Object.fromEntries(jobs.map((j) => [j.name, j]));
