@@ -1,4 +1,5 @@
 import { Prisma } from '../generated/prisma/client.js';
+import type { Logger } from 'pino';
 import type { Db } from '../db.js';
 import type { PubSub } from '../events.js';
 import type { NotifyChannel } from '../generated/prisma/enums.js';
@@ -121,10 +122,14 @@ export async function publishNotifications(db: Db, pubsub: PubSub): Promise<numb
 
 /**
  * publishNotifications right after a job committed changes that carry notifications; a failure
- * here changes nothing committed, and the notifications job publishes what is left.
+ * here changes nothing committed (logged as a warning), and the notifications job publishes what
+ * is left.
  */
-export function publishAfterCommit(db: Db, pubsub: PubSub): Promise<number> {
-  return publishNotifications(db, pubsub).catch(() => 0);
+export function publishAfterCommit(db: Db, pubsub: PubSub, log: Logger): Promise<number> {
+  return publishNotifications(db, pubsub).catch((error: unknown) => {
+    log.warn({ err: error }, 'publishing new notifications failed; the notifications job publishes them');
+    return 0;
+  });
 }
 
 /** Marks the viewer's notifications read: the given ones, or all. How many changed. */

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Db } from '../db.js';
 import { awardBadges } from '../domain/badges-award.js';
 import { publishAfterCommit } from '../domain/notifications.js';
@@ -12,10 +13,10 @@ const OVERLAP_MS = 60_000;
  * (runJob, npm run job) it makes a full pass over everyone. Each chunk of users commits on its
  * own and its awards are announced right after.
  */
-export const badgesJob: Job<{ db: Db; pubsub: PubSub }> = {
+export const badgesJob: Job<{ db: Db; pubsub: PubSub; log: Logger }> = {
   name: 'badges',
   defaultSchedule: DEFAULT_SCHEDULES.badges,
-  async run({ db, pubsub }, { now, trigger }) {
+  async run({ db, pubsub, log }, { now, trigger }) {
     const lastRun = await db.jobRun.findFirst({ where: { job: 'badges', status: 'SUCCEEDED' }, orderBy: { startedAt: 'desc' } });
     const since = trigger === 'schedule' && lastRun ? new Date(lastRun.startedAt.getTime() - OVERLAP_MS) : null;
     const result = await awardBadges(db, {
@@ -25,7 +26,7 @@ export const badgesJob: Job<{ db: Db; pubsub: PubSub }> = {
         for (const award of awards) pubsub.publish('badgeAwarded', award);
       },
     });
-    if (result.awarded > 0) await publishAfterCommit(db, pubsub);
+    if (result.awarded > 0) await publishAfterCommit(db, pubsub, log);
     return {
       items: result.awarded,
       successes: result.awarded,

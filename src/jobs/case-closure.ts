@@ -59,7 +59,7 @@ export const caseClosureJob: Job<{ db: Db; chain: Chain; pubsub: PubSub; log: Lo
         errors.push(`${caseId}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    if (closed.length + voided.length > 0) await publishAfterCommit(db, pubsub);
+    if (closed.length + voided.length > 0) await publishAfterCommit(db, pubsub, log);
     for (const caseId of closed) {
       if (signal.aborted) break;
       try {

@@ -28,7 +28,7 @@ export const txMonitorJob: Job<{ db: Db; chain: Chain; log: Logger; pubsub: PubS
       return { batches: [], rewards: 0 };
     });
     const report = await monitorPayouts(deps, now);
-    if (report.confirmed.length + report.failed.length > 0) await publishAfterCommit(db, pubsub);
+    if (report.confirmed.length + report.failed.length > 0) await publishAfterCommit(db, pubsub, log);
     const failures = report.failed.length + report.errors.length + (sendError ? 1 : 0) + commitments.errors.length + reveals.errors.length;
     const items =
       sent.batches.length + report.confirmed.length + report.failed.length + report.pending.length + report.errors.length + (sendError ? 1 : 0) +
