@@ -55,8 +55,9 @@ export interface ClosedCase {
 /**
  * Closes one due case in ONE transaction: the status change (which also claims the case, so a
  * second closer finds nothing to do), the top-3 ranks, every reward, the points of users paid
- * off-chain, and the settlement line (then notifyClosedCase tells the participants). A crash anywhere leaves the case open and untouched for
- * the next run. All of it is set-based: no row of votes or arguments is loaded here.
+ * off-chain, and the settlement line (then notifyClosedCase tells the participants). A crash
+ * anywhere leaves the case open and untouched for the next run. All of it is set-based: no row of
+ * votes or arguments is loaded here.
  */
 export async function closeCase(
   db: Db,
