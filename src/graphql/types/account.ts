@@ -152,6 +152,8 @@ const SessionInfo = builder.objectRef<SessionRow & { current: boolean }>('Sessio
 builder.prismaObjectField('User', 'sessions', (t) =>
   t.field({
     type: [SessionInfo],
+    // Null (with FORBIDDEN) on anyone else, as every field that is yours only.
+    nullable: true,
     description: 'Your active sessions, newest first (only on yourself: `me { sessions { … } }`).',
     authScopes: { signedIn: true },
     resolve: async (user, _args, ctx) => {
