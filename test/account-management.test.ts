@@ -45,6 +45,15 @@ const meHandle = async (token: string) => (await ask('{ me { handle } }', token)
 const userIdOf = (handle: string) => t.db.user.findUniqueOrThrow({ where: { handle } }).then((u) => u.id);
 
 describe('sessions', () => {
+  it('leave a sign-up made with another account’s token whole: the fields that are yours only are null', async () => {
+    const holder = await signUp('token_holder');
+    const answer = await ask(`mutation { signUp(input: { handle: "fresh_signup", password: "${PASSWORD}" }) { token user { handle sessions { id } export } } }`, holder.token);
+    expect(answer.data.signUp.user).toEqual({ handle: 'fresh_signup', sessions: null, export: null });
+    expect(answer.data.signUp.token).toEqual(expect.any(String));
+    expect(answer.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    expect(await meHandle(answer.data.signUp.token)).toBe('fresh_signup');
+  });
+
   it('are rows: listed with the current one marked, ended one at a time, here, or everywhere', async () => {
     const first = (await signUp('sessions_amy')).token;
     const second = (await signIn('sessions_amy', PASSWORD, 'Laptop browser'))!;
