@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../db.js';
-import type { JobRun, Prisma } from '../generated/prisma/client.js';
+import { Prisma, type JobRun } from '../generated/prisma/client.js';
 import { JOB_NAMES, type Job, type JobName, type JobRunContext } from './types.js';
 
 export const JOB_ENV: Record<JobName, keyof Config> = {
@@ -84,6 +84,12 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
     }
   }
 
+  const DIED = 'abandoned: the server running it died or lost the database before the run ended';
+  /** Records ABANDONED (by this server, with `why`) the RUNNING runs that `which` selects from job_runs r. */
+  const abandonRuns = (which: Prisma.Sql, why: string) =>
+    db.$executeRaw`UPDATE job_runs r SET status = 'ABANDONED', finished_at = now(), abandoned_by = ${holder}, error = ${why}
+      WHERE r.status = 'RUNNING' AND ${which}`;
+
   async function claim(name: JobName): Promise<boolean> {
     const rows = await db.$queryRaw<{ holder: string }[]>`
       INSERT INTO job_locks (job, holder, locked_until)
@@ -95,9 +101,7 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
     // The claim was free, lapsed, or ours (this server runs a job once at a time, so a claim of
     // ours left over is from a run that lost the database before it could let go): any run
     // still RUNNING is dead, on another server or here.
-    await db.$executeRaw`UPDATE job_runs SET status = 'ABANDONED', finished_at = now(), abandoned_by = ${holder},
-        error = 'abandoned: the server running it died or lost the database before the run ended'
-      WHERE job = ${name} AND status = 'RUNNING'`;
+    await abandonRuns(Prisma.sql`r.job = ${name}`, DIED);
     return true;
   }
 
@@ -107,9 +111,7 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
    * for every job, so a restarted server leaves none RUNNING even of jobs it does not run soon.
    */
   const abandonDeadRuns = () =>
-    db.$executeRaw`UPDATE job_runs r SET status = 'ABANDONED', finished_at = now(), abandoned_by = ${holder},
-        error = 'abandoned: the server running it died or lost the database before the run ended'
-      WHERE r.status = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM job_locks l WHERE l.job = r.job AND l.locked_until >= now())`;
+    abandonRuns(Prisma.sql`NOT EXISTS (SELECT 1 FROM job_locks l WHERE l.job = r.job AND l.locked_until >= now())`, DIED);
 
   const renew = (name: JobName) =>
     db.$executeRaw`UPDATE job_locks SET locked_until = now() + ${leaseMs} * interval '1 millisecond'
@@ -208,9 +210,7 @@ export function createScheduler<Deps>(options: SchedulerOptions<Deps>) {
       const unfinished = [...running.values()].flatMap((r) => (r.runId ? [r.runId] : []));
       if (unfinished.length === 0) return;
       log.warn({ runs: unfinished }, 'stopping with job runs still going; recording them abandoned');
-      await db.$executeRaw`UPDATE job_runs SET status = 'ABANDONED', finished_at = now(), abandoned_by = ${holder},
-          error = 'abandoned: the server stopped before the run ended'
-        WHERE id = ANY(${unfinished}::uuid[]) AND status = 'RUNNING'`.catch((error: unknown) =>
+      await abandonRuns(Prisma.sql`r.id = ANY(${unfinished}::uuid[])`, 'abandoned: the server stopped before the run ended').catch((error: unknown) =>
         log.warn({ err: error, runs: unfinished }, 'could not record the unfinished job runs; the next claim will'),
       );
     },
