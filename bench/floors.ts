@@ -13,32 +13,24 @@ import type { LeaderboardPeriod } from '../src/generated/prisma/enums.js';
 const DAY = 24 * 3600_000;
 const HOUR = 3600_000;
 
-/** The leaderboard job's rows for one period (snapshot, distribution, top 100), in one statement. */
+/**
+ * The leaderboard job's rows for one period (snapshot, score distribution, top 100), in one
+ * statement: the distribution replaces the period's histogram (what a rank reads).
+ */
 export async function leaderboardFloor(db: Db, period: LeaderboardPeriod, now: Date): Promise<void> {
   const since = new Date(now.getTime() - (period === 'WEEKLY' ? 7 : 1) * DAY);
   const keepAfter = new Date(now.getTime() - HOUR);
-  if (period === 'ALL_TIME') {
-    await db.$executeRaw`
-      WITH d AS MATERIALIZED (
-        SELECT total_points AS points, (sum(count(*)) OVER (ORDER BY total_points DESC))::int AS n
-        FROM users WHERE total_points > 0 GROUP BY total_points),
-      s AS (INSERT INTO leaderboard_snapshots SELECT 'ALL_TIME', ${now}, coalesce(max(n), 0) FROM d RETURNING 1),
-      sc AS (INSERT INTO leaderboard_scores SELECT 'ALL_TIME', ${now}, points, n FROM d, s),
-      c AS (INSERT INTO leaderboard_cache
-        SELECT 'ALL_TIME', ${now}, id, rank() OVER (ORDER BY total_points DESC), total_points
-        FROM (SELECT id, total_points FROM users WHERE total_points > 0 ORDER BY total_points DESC, handle LIMIT 100) t),
-      x AS (DELETE FROM leaderboard_cache WHERE period = 'ALL_TIME' AND computed_at < ${keepAfter}),
-      y AS (DELETE FROM leaderboard_snapshots WHERE period = 'ALL_TIME' AND computed_at < ${keepAfter})
-      SELECT 1`;
-    return;
-  }
+  const points = period === 'ALL_TIME'
+    ? Prisma.sql`SELECT id AS user_id, total_points AS points FROM users WHERE total_points > 0`
+    : Prisma.sql`SELECT user_id, sum(amount)::int AS points FROM rewards
+      WHERE status = 'COMPLETED' AND completed_at > ${since} AND completed_at <= ${now} GROUP BY user_id`;
   await db.$executeRaw`
-    WITH p AS MATERIALIZED (
-      SELECT user_id, sum(amount)::int AS points FROM rewards
-      WHERE status = 'COMPLETED' AND completed_at > ${since} AND completed_at <= ${now} GROUP BY user_id),
-    d AS MATERIALIZED (SELECT points, (sum(count(*)) OVER (ORDER BY points DESC))::int AS n FROM p GROUP BY points),
-    s AS (INSERT INTO leaderboard_snapshots SELECT ${period}::"LeaderboardPeriod", ${now}, coalesce(max(n), 0) FROM d RETURNING 1),
-    sc AS (INSERT INTO leaderboard_scores SELECT ${period}::"LeaderboardPeriod", ${now}, points, n FROM d, s),
+    WITH p AS MATERIALIZED (${points}),
+    d AS MATERIALIZED (SELECT points, count(*)::int AS n FROM p GROUP BY points),
+    s AS (INSERT INTO leaderboard_snapshots SELECT ${period}::"LeaderboardPeriod", ${now}, coalesce(sum(n), 0) FROM d),
+    h AS (INSERT INTO leaderboard_histogram SELECT ${period}::"LeaderboardPeriod", points, n FROM d
+      ON CONFLICT (period, points) DO UPDATE SET users = EXCLUDED.users WHERE leaderboard_histogram.users <> EXCLUDED.users),
+    g AS (DELETE FROM leaderboard_histogram h WHERE period = ${period}::"LeaderboardPeriod" AND NOT EXISTS (SELECT 1 FROM d WHERE d.points = h.points)),
     c AS (INSERT INTO leaderboard_cache
       SELECT ${period}::"LeaderboardPeriod", ${now}, user_id, rank() OVER (ORDER BY points DESC), points FROM (
         SELECT t.user_id, t.points FROM (SELECT * FROM p ORDER BY points DESC FETCH FIRST 100 ROWS WITH TIES) t
@@ -72,16 +64,28 @@ export async function leaderboardNaive(db: Db, period: LeaderboardPeriod, now: D
   top.sort((a, b) => b[1] - a[1] || (handles.get(a[0])! < handles.get(b[0])! ? -1 : 1));
   const counts = new Map<number, number>();
   for (const [, points] of sorted) counts.set(points, (counts.get(points) ?? 0) + 1);
-  let atOrAbove = 0;
-  const scores = [...counts.entries()].map(([points, n]) => ({ period, computedAt: now, points, atOrAbove: (atOrAbove += n) }));
+  const histogram = [...counts.entries()].map(([points, users]) => ({ period, points, users }));
   await db.leaderboardSnapshot.create({ data: { period, computedAt: now, rankedUsers: sorted.length } });
-  for (let i = 0; i < scores.length; i += 10_000) await db.leaderboardScore.createMany({ data: scores.slice(i, i + 10_000) });
+  await db.leaderboardHistogram.deleteMany({ where: { period } });
+  for (let i = 0; i < histogram.length; i += 10_000) await db.leaderboardHistogram.createMany({ data: histogram.slice(i, i + 10_000) });
   await db.leaderboardEntry.createMany({
     data: top.slice(0, 100).map(([userId, points]) => ({ period, computedAt: now, userId, points, rank: 1 + top.findIndex(([, p]) => p === points) })),
   });
   const keepAfter = new Date(now.getTime() - HOUR);
   await db.leaderboardEntry.deleteMany({ where: { period, computedAt: { lt: keepAfter } } });
   await db.leaderboardSnapshot.deleteMany({ where: { period, computedAt: { lt: keepAfter } } });
+}
+
+/**
+ * The histogram as the job left it, and a way back to it (setup, not measured): the floor and the
+ * naive way rewrite it from the points of their own moment, while the job's counted points stay
+ * at its last run; its next run moves the histogram on from where it left it.
+ */
+export async function keepHistogram(db: Db): Promise<() => Promise<void>> {
+  const kept = await db.leaderboardHistogram.findMany();
+  return async () => {
+    await db.$transaction([db.leaderboardHistogram.deleteMany(), db.leaderboardHistogram.createMany({ data: kept })]);
+  };
 }
 
 /**

@@ -2,6 +2,7 @@
 // Every pair side by side in one run: Verdict's way and its hand-written floor (bench/floors.ts),
 // at least 3 repetitions each, min and median printed. It asserts nothing; the figures issue #9
 // names go to FILE (exactly those keys), the other lines' figures beside it, to FILE.more.json.
+// Each section starts once the machine is quiet again (support/quiet.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +27,7 @@ import {
   createDueCase,
   dropCase,
   earnPoints,
+  keepHistogram,
   leaderboardFloor,
   leaderboardNaive,
   reopenCase,
@@ -33,6 +35,7 @@ import {
   vacuum,
 } from './floors.js';
 import { seed } from './seed.js';
+import { untilQuiet } from './support/quiet.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -104,6 +107,7 @@ async function benchLeaderboard(db: Db) {
   // The job's first run on a database counts everyone; later runs recount only who changed.
   await time('Verdict, first run (counts everyone)', () => leaderboardJob.run({ db, pubsub }, ctx()), { reps: 1 });
   const project = await time('Verdict (the job)', () => leaderboardJob.run({ db, pubsub }, ctx()), { before });
+  const restoreHistogram = await keepHistogram(db);
   const floor = await time('floor (one statement per period)', async () => {
     const now = tick();
     for (const period of PERIODS) await leaderboardFloor(db, period, now);
@@ -112,6 +116,7 @@ async function benchLeaderboard(db: Db) {
     const now = tick();
     for (const period of PERIODS) await leaderboardNaive(db, period, now);
   }, { before });
+  await restoreHistogram();
   const closing = Math.max(1, Math.round(USERS / 100));
   await time(`Verdict after a case paid ${closing} users`, () => leaderboardJob.run({ db, pubsub }, ctx()), {
     before: async () => earned.push(await earnPoints(db, closing, tick(QUARTER_HOUR / 2))),
@@ -262,24 +267,27 @@ async function main() {
   // earlier run on this database dated, so a rerun's jobs never find that run's future as news.
   const [latest] = await db.$queryRaw<{ at: Date | null }[]>`SELECT greatest(max(completed_at), max(created_at)) AS at FROM rewards`;
   if (latest?.at) clock = Math.max(clock, latest.at.getTime() + QUARTER_HOUR);
-  if (sections.has('leaderboard')) await benchLeaderboard(db);
-  if (sections.has('rank')) await benchRank(db);
-  if (sections.has('badges')) await benchBadges(db);
-  if (sections.has('closure')) await benchClosure(db);
-  if (sections.has('analytics')) await benchAnalytics(db);
+  if (sections.has('leaderboard')) await untilQuiet().then(() => benchLeaderboard(db));
+  if (sections.has('rank')) await untilQuiet().then(() => benchRank(db));
+  if (sections.has('badges')) await untilQuiet().then(() => benchBadges(db));
+  if (sections.has('closure')) await untilQuiet().then(() => benchClosure(db));
+  if (sections.has('analytics')) await untilQuiet().then(() => benchAnalytics(db));
   await db.$disconnect();
   await embedded?.stop();
 
   const serverEnv: Record<string, string> = url ? { DATABASE_URL: url } : { DATA_DIR: dataDir };
   if (sections.has('http')) {
+    await untilQuiet();
     const { benchHttp } = await import('./http.js');
     for (const [key, value] of Object.entries(await benchHttp(serverEnv))) figures[`http.${key}`] = value;
   }
   if (sections.has('fanout')) {
+    await untilQuiet();
     const { benchFanout } = await import('./fanout.js');
     for (const [key, value] of Object.entries(await benchFanout(serverEnv))) figures[`fanout.${key}`] = value;
   }
   if (sections.has('start')) {
+    await untilQuiet();
     const { benchStart } = await import('./start.js');
     for (const [key, value] of Object.entries(await benchStart())) figures[`start.${key}`] = value;
   }

@@ -31,11 +31,18 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => database.close());
 
+/** A leaderboard run's rows: its snapshot and top, and the score distribution it left. */
 const snapshotAt = async (now: Date) => ({
   snapshots: await db.$queryRaw`SELECT period, ranked_users FROM leaderboard_snapshots WHERE computed_at = ${now} ORDER BY period`,
-  scores: await db.$queryRaw`SELECT period, points, at_or_above FROM leaderboard_scores WHERE computed_at = ${now} ORDER BY period, points`,
+  histogram: await db.$queryRaw`SELECT period, points, users FROM leaderboard_histogram ORDER BY period, points`,
   cache: await db.$queryRaw`SELECT period, user_id, rank, points FROM leaderboard_cache WHERE computed_at = ${now} ORDER BY period, rank, user_id`,
 });
+
+/** Every count wrong and a points value nobody holds: what a floor rewrites must all be rewritten. */
+async function scrambleHistogram() {
+  await db.leaderboardHistogram.updateMany({ data: { users: 0 } });
+  await db.leaderboardHistogram.create({ data: { period: 'DAILY', points: 987_654, users: 3 } });
+}
 
 /** Everything the badge pass writes, and every user's points. */
 const badgeState = async () => ({
@@ -59,12 +66,15 @@ describe('benchmark floors write what Verdict writes', () => {
     const base = Date.now();
     const [project, floor, naive] = [new Date(base), new Date(base + 1000), new Date(base + 2000)];
     await refreshLeaderboards(db, project);
-    for (const period of PERIODS) await leaderboardFloor(db, period, floor);
-    for (const period of PERIODS) await leaderboardNaive(db, period, naive);
     const expected = await snapshotAt(project);
     expect((expected.cache as unknown[]).length).toBeGreaterThan(100);
-    expect((expected.scores as unknown[]).length).toBeGreaterThan(10);
+    expect((expected.histogram as unknown[]).length).toBeGreaterThan(10);
+    // Each rewrites the histogram: a wrong one would differ from the job's.
+    await scrambleHistogram();
+    for (const period of PERIODS) await leaderboardFloor(db, period, floor);
     expect(await snapshotAt(floor)).toEqual(expected);
+    await scrambleHistogram();
+    for (const period of PERIODS) await leaderboardNaive(db, period, naive);
     expect(await snapshotAt(naive)).toEqual(expected);
   });
 
@@ -75,10 +85,12 @@ describe('benchmark floors write what Verdict writes', () => {
     const earned = await earnPoints(db, 150, new Date(t1.getTime() + 60_000));
     const t2 = new Date(t1.getTime() + 13 * 3600_000);
     const t2floor = new Date(t2.getTime() + 1);
+    const before = await snapshotAt(t1);
     await refreshLeaderboards(db, t2);
-    for (const period of PERIODS) await leaderboardFloor(db, period, t2floor);
     const incremental = await snapshotAt(t2);
-    expect(incremental).not.toEqual(await snapshotAt(t1));
+    expect(incremental.histogram).not.toEqual(before.histogram);
+    await scrambleHistogram();
+    for (const period of PERIODS) await leaderboardFloor(db, period, t2floor);
     expect(await snapshotAt(t2floor)).toEqual(incremental);
     await dropCase(db, earned);
   });

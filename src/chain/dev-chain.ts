@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import ganache from 'ganache';
 
 export const DEV_CHAIN_ID = 1337;
@@ -18,6 +19,11 @@ export async function startDevChain(dir?: string) {
     if (fs.existsSync(keyFile)) ownerKey = fs.readFileSync(keyFile, 'utf8').trim();
     else fs.writeFileSync(keyFile, ownerKey, { mode: 0o600 });
   }
+  // Ganache loads its alt_bn128 precompiles (rustbn, emscripten asm.js) with its Ethereum flavor,
+  // and V8 validates and compiles asm.js eagerly: ~0.8 s of CPU at every start here. As plain
+  // JavaScript they compile only if a contract ever calls them (Verdict's do not). The flag
+  // concerns asm.js code alone, which nothing else in this process uses.
+  v8.setFlagsFromString('--no-validate-asm');
   const server = ganache.server({
     chain: { chainId: DEV_CHAIN_ID, hardfork: 'shanghai' },
     // Locked: its RPC signs nothing; Verdict signs its own transactions with the owner key.

@@ -48,7 +48,7 @@ export async function tidy(db: Db, now: Date, options: { jobRunsKeepDays: number
       SELECT id FROM password_resets WHERE expires_at < ${now} OR used_at IS NOT NULL LIMIT ${CLEANUP_CHUNK})`),
     jobRuns: await inChunks(() => db.$executeRaw`DELETE FROM job_runs WHERE id IN (
       SELECT id FROM job_runs WHERE started_at < ${runsBefore} AND status <> 'RUNNING' LIMIT ${CLEANUP_CHUNK})`),
-    // Scores and cached tops go with their snapshot (scores by cascade, the cache by time).
+    // Cached tops go with their snapshot.
     leaderboardSnapshots: await db.$executeRaw`
       WITH old AS (
         SELECT period, computed_at FROM leaderboard_snapshots s WHERE s.computed_at < ${snapshotsBefore}
@@ -66,7 +66,7 @@ export async function tidy(db: Db, now: Date, options: { jobRunsKeepDays: number
     [report.sessions, ['sessions']],
     [report.passwordResets, ['password_resets']],
     [report.jobRuns, ['job_runs']],
-    [report.leaderboardSnapshots, ['leaderboard_snapshots', 'leaderboard_scores', 'leaderboard_cache']],
+    [report.leaderboardSnapshots, ['leaderboard_snapshots', 'leaderboard_cache']],
     [report.topicScores, ['topic_scores']],
   ];
   for (const [deleted, tables] of shrunk) {

@@ -163,16 +163,14 @@ async function syncChanged(tx: Tx, since: Map<LeaderboardPeriod, Date>, now: Dat
 }
 
 /**
- * A snapshot of a period's synced points: its score distribution (so any user's rank is one
- * lookup) and its top 100, cached and returned. Snapshots older than an hour go.
+ * A snapshot of a period's synced points: its top 100, cached and returned, at the moment the
+ * histogram and counted points (written in the same transaction) now describe. Snapshots older
+ * than an hour go.
  */
 async function snapshot(tx: Tx, period: LeaderboardPeriod, now: Date): Promise<LeaderboardEntry[]> {
   const keepAfter = new Date(now.getTime() - CACHE_KEEP_MS);
   await tx.$executeRaw`INSERT INTO leaderboard_snapshots (period, computed_at, ranked_users)
     SELECT ${period}::"LeaderboardPeriod", ${now}, coalesce(sum(users), 0) FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
-  await tx.$executeRaw`INSERT INTO leaderboard_scores (period, computed_at, points, at_or_above)
-    SELECT period, ${now}, points, (sum(users) OVER (ORDER BY points DESC))::int
-    FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod"`;
   // The first 100 in (points, handle) order are one index range; each one's rank is exact
   // inside it, since everyone with more points comes before.
   const top = await tx.$queryRaw<LeaderboardEntry[]>`
@@ -246,6 +244,27 @@ export function liveLeaderboard(db: Db, period: LeaderboardPeriod, first: number
     WHERE place <= ${first} ORDER BY place`;
 }
 
+/**
+ * A user's rank; null without points in the period. When the period's newest snapshot is at most
+ * 15 minutes old (and not ahead of `now`): the user's counted points and one index range of the
+ * histogram (1 + how many hold more), as that job run left them, read in one statement. Else one
+ * live count over the period's points.
+ */
+export async function rankOf(db: Db, userId: string, period: LeaderboardPeriod, now = new Date()): Promise<number | null> {
+  const [synced] = await db.$queryRaw<{ rank: number | null }[]>`
+    SELECT CASE WHEN mine.points > 0 THEN 1 + coalesce((
+      SELECT sum(users) FROM leaderboard_histogram WHERE period = ${period}::"LeaderboardPeriod" AND points > mine.points), 0) END::int AS rank
+    FROM (SELECT coalesce((SELECT ${COLUMN[period]} FROM leaderboard_points WHERE user_id = ${userId}::uuid), 0) AS points) mine
+    WHERE (SELECT max(computed_at) FROM leaderboard_snapshots WHERE period = ${period}::"LeaderboardPeriod")
+      BETWEEN ${new Date(now.getTime() - RANK_CACHE_FRESH_MS)} AND ${now}`;
+  if (synced) return synced.rank;
+  const [live] = await db.$queryRaw<{ rank: number | null }[]>`
+    SELECT CASE WHEN mine.points > 0 THEN
+      (SELECT count(*) FROM (${pointsOf(period, now)}) p WHERE p.points > mine.points)::int + 1 END AS rank
+    FROM (SELECT (${pointsOfUser(period, userId, now)}) AS points) mine`;
+  return live?.rank ?? null;
+}
+
 /** One user's points in a period as of `at`, from that user's own rows. */
 function pointsOfUser(period: LeaderboardPeriod, userId: string, at: Date): Prisma.Sql {
   const mine = Prisma.sql`user_id = ${userId}::uuid AND status = 'COMPLETED'`;
@@ -256,31 +275,4 @@ function pointsOfUser(period: LeaderboardPeriod, userId: string, at: Date): Pris
   }
   return Prisma.sql`SELECT coalesce(sum(amount), 0) FROM rewards
     WHERE ${mine} AND completed_at > ${periodStart(period, at)} AND completed_at <= ${at}`;
-}
-
-/**
- * A user's rank; null without points in the period. From the newest snapshot at most 15 minutes
- * old: the user's points at that moment and one lookup in its score distribution (1 + how many
- * held more). Without a fresh snapshot, one live count over the period's points.
- */
-export async function rankOf(db: Db, userId: string, period: LeaderboardPeriod, now = new Date()): Promise<number | null> {
-  const [snapshot] = await db.$queryRaw<{ at: Date }[]>`
-    SELECT computed_at AS at FROM leaderboard_snapshots
-    WHERE period = ${period}::"LeaderboardPeriod" AND computed_at > ${new Date(now.getTime() - RANK_CACHE_FRESH_MS)}
-      AND computed_at <= ${now}
-    ORDER BY computed_at DESC LIMIT 1`;
-  if (snapshot) {
-    const [row] = await db.$queryRaw<{ rank: number | null }[]>`
-      SELECT CASE WHEN mine.points > 0 THEN 1 + coalesce((
-        SELECT at_or_above FROM leaderboard_scores
-        WHERE period = ${period}::"LeaderboardPeriod" AND computed_at = ${snapshot.at} AND points > mine.points
-        ORDER BY points ASC LIMIT 1), 0) END::int AS rank
-      FROM (SELECT (${pointsOfUser(period, userId, snapshot.at)}) AS points) mine`;
-    return row?.rank ?? null;
-  }
-  const [live] = await db.$queryRaw<{ rank: number | null }[]>`
-    SELECT CASE WHEN mine.points > 0 THEN
-      (SELECT count(*) FROM (${pointsOf(period, now)}) p WHERE p.points > mine.points)::int + 1 END AS rank
-    FROM (SELECT (${pointsOfUser(period, userId, now)}) AS points) mine`;
-  return live?.rank ?? null;
 }
